@@ -1,9 +1,6 @@
 package config
 
-import (
-	"errors"
-	"strings"
-)
+import "strings"
 
 // Error is a problem with one setting. Its text starts with the position of
 // the value (see Origin.String) followed by what is wrong:
@@ -15,6 +12,8 @@ type Error struct {
 	Err    error  // the underlying cause, if any
 }
 
+// Error formats the error as `position: message`, or just the message when
+// the origin is unknown.
 func (e *Error) Error() string {
 	p := e.Origin.String()
 	if p == "" {
@@ -23,12 +22,14 @@ func (e *Error) Error() string {
 	return p + ": " + e.Msg
 }
 
+// Unwrap returns the underlying cause (nil for conversion errors).
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errors is a list of problems reported together. Its text has one problem a
 // line. errors.As and errors.Is look into every element.
 type Errors []error
 
+// Error joins the problems' texts, one a line.
 func (es Errors) Error() string {
 	parts := make([]string, len(es))
 	for i, e := range es {
@@ -48,8 +49,7 @@ func Join(errs ...error) error {
 		if e == nil {
 			continue
 		}
-		var es Errors
-		if errors.As(e, &es) && error(es) == e {
+		if es, ok := e.(Errors); ok {
 			out = append(out, es...)
 			continue
 		}

@@ -65,8 +65,11 @@ func LoadApp(uri string, opts ...LoadOption) (http.Handler, error) {
 // A filter-app factory is returned as a filter that calls it when applied.
 func LoadFilter(uri string, opts ...LoadOption) (Filter, error) {
 	var f Filter
-	err := load(KindFilter, uri, opts, func(l *loader, c *objContext) (err error) {
-		f, err = l.buildFilter(c)
+	err := load(KindFilter, uri, opts, func(l *loader, c *objContext) error {
+		fn, err := l.buildFilter(c)
+		if err == nil {
+			f = publicFilter(fn)
+		}
 		return err
 	})
 	return f, err
@@ -89,10 +92,10 @@ func LoadServer(uri string, opts ...LoadOption) (Server, error) {
 func AppConfig(uri string, opts ...LoadOption) (*AppSettings, error) {
 	var a *AppSettings
 	err := load(KindApp, uri, opts, func(l *loader, c *objContext) error {
-		a = &AppSettings{Global: c.global.Clone(), Local: c.local.Clone()}
-		if c.protocol == 0 { // pipeline / filter-app: settings are not an app's
-			a.Local = config.NewSettings()
+		for c.typ == ctxFilterWith { // the filter is ignored
+			c = c.next
 		}
+		a = &AppSettings{Global: c.global.Clone(), Local: c.local.Clone()}
 		return nil
 	})
 	return a, err
