@@ -10,27 +10,27 @@ type ErrorKind int
 
 // The kinds of load errors.
 const (
-	_                        ErrorKind = iota
-	ErrSyntax                          // a line the INI reader cannot parse
-	ErrDuplicate                       // a repeated section header or key
-	ErrFileNotFound                    // a config file that does not exist (also wraps fs.ErrNotExist)
-	ErrBadURI                          // a URI without a scheme, or an unresolvable relative config: path
-	ErrUnknownScheme                   // a scheme other than config, egg, call
-	ErrMissingSection                  // no section of an acceptable type has the name
-	ErrAmbiguousSection                // sections of different types define the same object
-	ErrNoFactory                       // a section with neither use nor a protocol key
-	ErrConflictingFactories            // protocol keys of different groups in one section
-	ErrUnknownFactory                  // a name that is not registered
-	ErrAmbiguousFactory                // an egg entry registered under protocols of two groups
-	ErrFactoryKind                     // registered, but as a kind that cannot be used there
-	ErrInterpolation                   // a bad % sequence, unknown %(name)s, or too deep nesting
-	ErrMissingSetting                  // a required key is absent, or get names an unknown global
-	ErrDisallowedSetting               // a key not allowed in the section type
-	ErrInvalidSetting                  // a value that cannot be used
-	ErrUnknownSetting                  // a factory was given a setting it does not accept
-	ErrCircular                        // a reference cycle
-	ErrUnsupported                     // a construct that only makes sense in Python
-	ErrFactory                         // a factory returned an error of its own
+	_                       ErrorKind = iota
+	ErrSyntax                         // a line the INI reader cannot parse
+	ErrDuplicate                      // a repeated section header or key
+	ErrFileNotFound                   // a config file that does not exist (also wraps fs.ErrNotExist)
+	ErrBadURI                         // a URI without a scheme, or an unresolvable relative config: path
+	ErrUnknownScheme                  // a scheme other than config, egg, call
+	ErrMissingSection                 // no section of an acceptable type has the name
+	ErrAmbiguousSection               // sections of different types define the same object
+	ErrNoFactory                      // a section with neither use nor a protocol key
+	ErrConflictingFactories           // protocol keys of different groups in one section
+	ErrUnknownFactory                 // a name that is not registered
+	ErrAmbiguousFactory               // an egg entry registered under protocols of two groups
+	ErrFactoryKind                    // registered, but as a kind that cannot be used there
+	ErrInterpolation                  // a bad % sequence, unknown %(name)s, or too deep nesting
+	ErrMissingSetting                 // a required key is absent, or get names an unknown global
+	ErrDisallowedSetting              // a key not allowed in the section type
+	ErrInvalidSetting                 // a value that cannot be used
+	ErrUnknownSetting                 // a factory was given a setting it does not accept
+	ErrCircular                       // a reference cycle
+	ErrUnsupported                    // a construct that only makes sense in Python
+	ErrFactory                        // a factory returned an error of its own
 )
 
 var kindNames = [...]string{

@@ -241,4 +241,3 @@ func splitOption(value string) (key, val string, ok bool) {
 	}
 	return key, strings.TrimSpace(value[i+1:]), true
 }
-
