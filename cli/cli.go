@@ -1,0 +1,392 @@
+// Package cli is the gowaitress command line: pserve's workflow for Go.
+//
+// A program that registers its own factories reuses the whole command line
+// by calling Main from its own main function:
+//
+//	package main
+//
+//	import (
+//		"os"
+//
+//		"github.com/gowaitress/gowaitress/cli"
+//		_ "example.com/myproject" // registers myproject#main in init
+//	)
+//
+//	func main() { os.Exit(cli.Main(os.Args[1:])) }
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/gowaitress/gowaitress/pastedeploy"
+)
+
+// Exit statuses, as pserve's.
+const (
+	ExitOK    = 0 // normal end
+	ExitError = 1 // any configuration or load error
+	ExitUsage = 2 // usage error
+)
+
+// Env is what a command runs against; tests replace its parts.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Registry       *pastedeploy.Registry // nil: pastedeploy.Default
+	// Signals delivers the signals that stop the server; nil: SIGINT and SIGTERM.
+	Signals <-chan os.Signal
+}
+
+// Main runs the command line args (without the program name) against the
+// default registry, standard output and standard error, and returns the
+// exit status.
+func Main(args []string) int {
+	return Run(args, Env{Stdout: os.Stdout, Stderr: os.Stderr})
+}
+
+// Run runs the command line args in env and returns the exit status.
+func Run(args []string, env Env) int {
+	if env.Registry == nil {
+		env.Registry = pastedeploy.Default
+	}
+	if len(args) == 0 {
+		usage(env.Stderr)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], env)
+	case "list":
+		return list(env)
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, "gowaitress", Version())
+		return ExitOK
+	case "help", "-h", "--help":
+		usage(env.Stdout)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "gowaitress: unknown command %q\n\n", args[0])
+	usage(env.Stderr)
+	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: gowaitress COMMAND [ARGS]
+
+commands:
+  serve CONFIG [NAME=VALUE ...]   serve the application and server of a PasteDeploy file
+  list                            list the registered factories
+  version                         print the version
+
+Run "gowaitress serve --help" for the options of serve.
+`)
+}
+
+// Version returns the module version the binary was built from.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func list(env Env) int {
+	for _, f := range env.Registry.Factories() {
+		desc := f.Description
+		if desc == "" {
+			desc = "-"
+		}
+		fmt.Fprintf(env.Stdout, "%-32s %-26s %s\n", f.Name, f.Protocol, desc)
+	}
+	return ExitOK
+}
+
+// ServeArgs are the parsed arguments of `gowaitress serve`.
+type ServeArgs struct {
+	ConfigURI  string            // the configuration argument as given (path, optional ?query and #fragment)
+	Vars       map[string]string // NAME=VALUE arguments, split at the first '='
+	AppName    string            // -n/--app-name; "" when not given
+	ServerName string            // --server-name; "" when not given
+	Reload     bool              // --reload
+	// ReloadInterval is --reload-interval, in seconds (default 1).
+	ReloadInterval time.Duration
+	// Verbose starts at 1; each -v adds one; -q sets 0.
+	Verbose int
+	Help    bool
+}
+
+// usageError is a command-line mistake (exit status 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+const serveHelp = `usage: gowaitress serve [options] CONFIG [NAME=VALUE ...]
+
+Serve the application and the server described by a PasteDeploy file.
+CONFIG is a file path, optionally followed by #name (the default name of
+both the application and the server). NAME=VALUE pairs become caller
+variables: they fill every section's global settings and can be used as
+%(NAME)s. Options and variables may come in any order.
+
+options:
+  -n, --app-name NAME       load the application NAME (default: main)
+      --server-name NAME    load the server NAME (default: main)
+      --reload              restart when the configuration changes (development)
+      --reload-interval S   seconds between checks for --reload (default 1)
+  -v, --verbose             more output (repeatable)
+  -q, --quiet               less output
+  -h, --help                show this help
+`
+
+// ParseServeArgs parses the arguments after `serve`. Options and NAME=VALUE
+// variables may come in any order (pserve refuses variables after options).
+func ParseServeArgs(args []string) (ServeArgs, error) {
+	a := ServeArgs{Vars: map[string]string{}, Verbose: 1, ReloadInterval: time.Second}
+	value := func(i *int, opt string) (string, error) {
+		if *i+1 >= len(args) {
+			return "", &usageError{fmt.Sprintf("option %s needs a value", opt)}
+		}
+		*i++
+		return args[*i], nil
+	}
+	var err error
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		name, inline, hasInline := strings.Cut(arg, "=")
+		switch {
+		case arg == "-h" || arg == "--help":
+			a.Help = true
+		case arg == "--reload":
+			a.Reload = true
+		case arg == "-q" || arg == "--quiet":
+			a.Verbose = 0
+		case arg == "--verbose":
+			a.Verbose++
+		case strings.HasPrefix(arg, "-v") && strings.Trim(arg[1:], "v") == "":
+			a.Verbose += len(arg) - 1
+		case arg == "-n" || arg == "--app-name" || arg == "--server-name" || arg == "--reload-interval":
+			var v string
+			if v, err = value(&i, arg); err != nil {
+				return a, err
+			}
+			err = a.setOption(arg, v)
+		case strings.HasPrefix(arg, "--") && hasInline:
+			err = a.setOption(name, inline)
+		case strings.HasPrefix(arg, "-") && arg != "-":
+			return a, &usageError{fmt.Sprintf("unknown option %s", arg)}
+		case hasInline:
+			if name == "" {
+				return a, &usageError{fmt.Sprintf("malformed variable %q: want NAME=VALUE", arg)}
+			}
+			a.Vars[name] = inline
+		case a.ConfigURI == "":
+			a.ConfigURI = arg
+		default:
+			return a, &usageError{fmt.Sprintf("unexpected argument %q: want NAME=VALUE (the config file is %q)", arg, a.ConfigURI)}
+		}
+		if err != nil {
+			return a, err
+		}
+	}
+	if a.ConfigURI == "" && !a.Help {
+		return a, &usageError{"you must give a config file"}
+	}
+	return a, nil
+}
+
+func (a *ServeArgs) setOption(opt, v string) error {
+	switch opt {
+	case "-n", "--app-name":
+		a.AppName = v
+	case "--server-name":
+		a.ServerName = v
+	case "--reload-interval":
+		d, err := time.ParseDuration(v + "s")
+		if err != nil || d <= 0 {
+			return &usageError{fmt.Sprintf("--reload-interval: want a positive number of seconds, got %q", v)}
+		}
+		a.ReloadInterval = d
+	default:
+		return &usageError{fmt.Sprintf("unknown option %s", opt)}
+	}
+	return nil
+}
+
+func serve(args []string, env Env) int {
+	a, err := ParseServeArgs(args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n\n%s", err, serveHelp)
+		return ExitUsage
+	}
+	if a.Help {
+		fmt.Fprint(env.Stdout, serveHelp)
+		return ExitOK
+	}
+	if a.Reload {
+		fmt.Fprintln(env.Stderr, "gowaitress serve: --reload is not available yet; restart the command after editing the configuration")
+		return ExitUsage
+	}
+	log := newLogger(env.Stderr, a.Verbose)
+	defer log.Sync() //nolint:errcheck // nothing useful to do on a failed flush
+	restore := zap.ReplaceGlobals(log)
+	defer restore()
+
+	path, fragment := splitConfigURI(a.ConfigURI)
+	vars, err := callerVars(a, path)
+	path, _, _ = strings.Cut(path, "?")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n", err)
+		return ExitError
+	}
+	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(vars), pastedeploy.WithRegistry(env.Registry)}
+	serverName, appName := orDefault(a.ServerName, fragment), orDefault(a.AppName, fragment)
+	srv, err := pastedeploy.LoadServer(path, append(opts, pastedeploy.WithName(serverName))...)
+	if err != nil {
+		return configError(env.Stderr, err)
+	}
+	app, err := pastedeploy.LoadApp(path, append(opts, pastedeploy.WithName(appName))...)
+	if err != nil {
+		return configError(env.Stderr, err)
+	}
+	if a.Verbose > 0 {
+		fmt.Fprintf(env.Stderr, "Starting server in PID %d.\n", os.Getpid())
+	}
+	return run(srv, app, env, log)
+}
+
+// run serves until the server returns or a signal asks it to stop: the
+// first SIGINT/SIGTERM stops gracefully within the shutdown timeout, a
+// second one stops at once.
+func run(srv pastedeploy.Server, app http.Handler, env Env, log *zap.Logger) int {
+	sigs := env.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(app) }()
+	select {
+	case err := <-done:
+		return serveResult(env.Stderr, err)
+	case sig := <-sigs:
+		log.Info("stopping gracefully", zap.String("signal", sig.String()), zap.Duration("timeout", shutdownTimeout))
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		go func() {
+			select {
+			case <-sigs:
+				log.Warn("second signal: stopping now")
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("shutdown", zap.Error(err))
+		}
+		return serveResult(env.Stderr, <-done)
+	}
+}
+
+// shutdownTimeout bounds a graceful stop. TODO(issue 4): read the server
+// section's shutdown_timeout.
+const shutdownTimeout = 30 * time.Second
+
+func serveResult(w io.Writer, err error) int {
+	if err != nil {
+		fmt.Fprintf(w, "gowaitress serve: %v\n", err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+// configError prints a load error as one readable block, one problem a line.
+func configError(w io.Writer, err error) int {
+	fmt.Fprintf(w, "gowaitress serve: the configuration cannot be loaded:\n")
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	return ExitError
+}
+
+func orDefault(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// splitConfigURI splits "file.ini?a=b#name" into the path (with its
+// query) and the fragment.
+func splitConfigURI(uri string) (path, fragment string) {
+	path, fragment, _ = strings.Cut(uri, "#")
+	return path, fragment
+}
+
+// callerVars are the caller variables of a serve command, as pserve passes
+// them (later wins): here and __file__ of the configuration file, then the
+// options of a ?name=value query on the file name, then NAME=VALUE
+// arguments. path loses its query.
+func callerVars(a ServeArgs, path string) (map[string]string, error) {
+	path, query, _ := strings.Cut(path, "?")
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]string{"here": filepath.Dir(abs), "__file__": abs}
+	if query != "" {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return nil, &usageError{fmt.Sprintf("bad query in %q: %v", a.ConfigURI, err)}
+		}
+		for k, v := range q {
+			vars[k] = v[len(v)-1]
+		}
+	}
+	for k, v := range a.Vars {
+		vars[k] = v
+	}
+	return vars, nil
+}
+
+// newLogger builds the zap logger of the command: human-readable on a
+// terminal, JSON otherwise; -q shows warnings and errors only, -vv debug.
+func newLogger(w io.Writer, verbose int) *zap.Logger {
+	level := zapcore.InfoLevel
+	switch {
+	case verbose <= 0:
+		level = zapcore.WarnLevel
+	case verbose >= 2:
+		level = zapcore.DebugLevel
+	}
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	var enc zapcore.Encoder
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
+		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	} else {
+		enc = zapcore.NewJSONEncoder(encCfg)
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level))
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
