@@ -371,7 +371,7 @@ func (s *scope) getContext(k Kind, name string, global *config.Settings, stack [
 	id := s.file.path + " [" + sec + "]"
 	for i, x := range stack {
 		if x == id {
-			return nil, via.errorf(ErrCircular, "circular reference: %s", s.cycleText(append(stack[i:len(stack):len(stack)], id)))
+			return nil, via.errorf(ErrCircular, "circular reference: %s", cycleText(append(stack[i:len(stack):len(stack)], id), via))
 		}
 	}
 	stack = append(stack[:len(stack):len(stack)], id)
@@ -490,12 +490,15 @@ func (s *scope) refTo(sec, key string) *ref {
 	return &ref{file: s.file.path, section: sec, key: key, line: s.file.lineOf(sec, key)}
 }
 
-// cycleText writes a cycle of "file [section]" ids: sections of this file
-// as "[app:a]", others with their file.
-func (s *scope) cycleText(ids []string) string {
+// cycleText writes a cycle of "file [section]" ids, leaving out the file of
+// sections in the referring file: "[app:a] -> other.ini [app:x] -> [app:a]".
+func cycleText(ids []string, via *ref) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
-		parts[i] = strings.TrimPrefix(id, s.file.path+" ")
+		if via != nil {
+			id = strings.TrimPrefix(id, via.file+" ")
+		}
+		parts[i] = id
 	}
 	return strings.Join(parts, " -> ")
 }
