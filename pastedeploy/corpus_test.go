@@ -3,6 +3,7 @@ package pastedeploy_test
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,7 +26,11 @@ func TestCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, l := range f.Loads {
-				t.Run(fmt.Sprintf("%d_%s", i, l.Load.Kind), func(t *testing.T) {
+				name := fmt.Sprintf("%d_%s", i, l.Load.Kind)
+				if _, frag, ok := strings.Cut(l.Load.URI, "#"); ok {
+					name += "_" + frag
+				}
+				t.Run(name, func(t *testing.T) {
 					runLoadCase(t, &loadCase{
 						label:     fmt.Sprintf("corpus %s load %d", f.File, i),
 						title:     f.Origin,

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gowaitress/gowaitress/builtins"
 	"github.com/gowaitress/gowaitress/config"
 	"github.com/gowaitress/gowaitress/environ"
 	"github.com/gowaitress/gowaitress/pastedeploy"
@@ -34,11 +35,6 @@ const conformanceDir = "testdata/conformance"
 
 // dirVar stands for the directory of the case (or corpus file) in the data.
 const dirVar = "${DIR}"
-
-// registerBuiltins registers gowaitress's built-in factories by name
-// ("Paste#urlmap", ...). It is nil until the builtins package exists; cases
-// that need built-ins fail until then.
-var registerBuiltins func(r *pastedeploy.Registry, names ...string)
 
 // ---- the data format ----
 
@@ -79,8 +75,8 @@ type factorySpec struct {
 type loadSpec struct {
 	Kind       string            `json:"kind"` // app, filter, server, appconfig
 	URI        string            `json:"uri"`
-	Name       *string           `json:"name"`
-	RelativeTo optString         `json:"relative_to"` // absent: the case directory; null: none
+	Name       *string           `json:"name,omitempty"`
+	RelativeTo optString         `json:"relative_to,omitzero"` // absent: the case directory; null: none
 	Vars       map[string]string `json:"vars"`
 }
 
@@ -99,6 +95,16 @@ func (o *optString) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &o.val)
 }
 
+func (o optString) MarshalJSON() ([]byte, error) {
+	if o.null {
+		return []byte("null"), nil
+	}
+	return json.Marshal(o.val)
+}
+
+// IsZero reports an absent key (for omitzero).
+func (o optString) IsZero() bool { return !o.set }
+
 type expectSpec struct {
 	Calls    *[]any        `json:"calls"` // nil: not checked
 	Result   any           `json:"result"`
@@ -116,12 +122,12 @@ type errorSpec struct {
 
 type requestSpec struct {
 	Request struct {
-		Host       optString         `json:"host"` // null: no Host header; absent: "localhost"
+		Host       optString         `json:"host,omitzero"` // null: no Host header; absent: "localhost"
 		Path       string            `json:"path"`
-		ScriptName string            `json:"script_name"`
-		Scheme     string            `json:"scheme"`
-		Headers    map[string]string `json:"headers"`
-		Report     []string          `json:"report"`
+		ScriptName string            `json:"script_name,omitempty"`
+		Scheme     string            `json:"scheme,omitempty"`
+		Headers    map[string]string `json:"headers,omitempty"`
+		Report     []string          `json:"report,omitempty"`
 	} `json:"request"`
 	Response map[string]any `json:"response"`
 }
@@ -188,6 +194,11 @@ func runLoadCase(t *testing.T, lc *loadCase) {
 		}
 		if lc.expect.Calls != nil {
 			c.compare("calls", lc.subst(*lc.expect.Calls), calls)
+		} else if n, _ := calls.([]any); len(n) > 0 && !lc.usesComposite() {
+			// Everything is resolved before the first factory runs, so a
+			// configuration error means no factory was called. Composite
+			// children are resolved when the composite asks for them.
+			c.failf("a factory ran before the configuration error was found:\n%s", indentJSON(calls))
 		}
 		return
 	}
@@ -251,11 +262,8 @@ func (lc *loadCase) registry(rec *recorder) (*pastedeploy.Registry, error) {
 		}
 		reg.Register(f.Name, fn)
 	}
-	if len(lc.builtins) > 0 {
-		if registerBuiltins == nil {
-			return nil, fmt.Errorf("built-ins %q needed, but package builtins is not available yet", lc.builtins)
-		}
-		registerBuiltins(reg, lc.builtins...)
+	if len(lc.builtins) > 0 { // no names would mean all of them
+		builtins.Register(reg, lc.builtins...)
 	}
 	return reg, nil
 }
@@ -605,8 +613,7 @@ func pdErrors(err error) []*pastedeploy.Error {
 		if e == nil {
 			return
 		}
-		var pe *pastedeploy.Error
-		if errors.As(e, &pe) && pe == e {
+		if pe, ok := e.(*pastedeploy.Error); ok {
 			out = append(out, pe)
 		}
 		switch u := e.(type) {
@@ -703,7 +710,7 @@ func (lc *loadCase) failureReport(problems []string) string {
 	if lc.note != "" {
 		fmt.Fprintf(&b, "; note: %s", lc.note)
 	}
-	load, _ := json.Marshal(lc.load.forReport())
+	load, _ := json.Marshal(lc.load)
 	fmt.Fprintf(&b, "\nload: %s\n${DIR} = %s\n", load, lc.dir)
 	for _, p := range problems {
 		fmt.Fprintf(&b, "\n%s\n", strings.TrimRight(p, "\n"))
@@ -712,21 +719,6 @@ func (lc *loadCase) failureReport(problems []string) string {
 		b.WriteString("\n" + showFile(lc.dir, f))
 	}
 	return b.String()
-}
-
-// forReport is the load as the data states it.
-func (l loadSpec) forReport() map[string]any {
-	m := map[string]any{"kind": l.Kind, "uri": l.URI, "vars": l.Vars}
-	if l.Name != nil {
-		m["name"] = *l.Name
-	}
-	if l.RelativeTo.set {
-		m["relative_to"] = nil
-		if !l.RelativeTo.null {
-			m["relative_to"] = l.RelativeTo.val
-		}
-	}
-	return m
 }
 
 // showFile prints a file with line numbers; a byte order mark, carriage
@@ -912,4 +904,20 @@ func TestHarness(t *testing.T) {
 			t.Errorf("lineDiff:\n%s\nwant:\n%s", got, want)
 		}
 	})
+}
+
+// usesComposite reports whether the case's registry has composites, whose
+// children are resolved only when the composite (already called) asks.
+func (lc *loadCase) usesComposite() bool {
+	for _, f := range lc.factories {
+		if f.Kind == "composite" {
+			return true
+		}
+	}
+	for _, b := range lc.builtins {
+		if b == "Paste#urlmap" || b == "Paste#cascade" {
+			return true
+		}
+	}
+	return false
 }
