@@ -55,8 +55,10 @@ func WithFacts(r *http.Request, f Facts) *http.Request {
 	r2 := r.WithContext(context.WithValue(r.Context(), ctxKey{}, &facts{
 		scriptName: f.ScriptName, scheme: f.Scheme, serverName: f.ServerName, serverPort: f.ServerPort,
 	}))
-	if f.Scheme != "" {
-		r2.URL.Scheme = f.Scheme
+	if f.Scheme != "" && r.URL != nil && r.URL.Scheme != f.Scheme {
+		u := *r.URL
+		u.Scheme = f.Scheme
+		r2.URL = &u
 	}
 	return r2
 }

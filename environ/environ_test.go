@@ -1,0 +1,87 @@
+package environ
+
+import (
+	"crypto/tls"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		host, target       string
+		tls                bool
+		name, port, scheme string
+	}{
+		{"example.com", "/", false, "example.com", "80", "http"},
+		{"example.com:8080", "/", false, "example.com", "8080", "http"},
+		{"example.com", "/", true, "example.com", "443", "https"},
+		{"[::1]:9000", "/", false, "::1", "9000", "http"},
+		{"", "/", false, "localhost", "80", "http"},
+	} {
+		r := httptest.NewRequest("GET", tc.target, nil)
+		r.Host = tc.host
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if ScriptName(r) != "" || ServerName(r) != tc.name || ServerPort(r) != tc.port || Scheme(r) != tc.scheme {
+			t.Errorf("%+v: got %q %q %q %q", tc, ScriptName(r), ServerName(r), ServerPort(r), Scheme(r))
+		}
+	}
+}
+
+func TestSettersCopy(t *testing.T) {
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.Host = "h:1"
+	r2 := WithScriptName(r, "/app")
+	r3 := WithScheme(r2, "https")
+	r4 := WithServerName(r3, "srv")
+	r5 := WithServerPort(r4, "8443")
+	if ScriptName(r5) != "/app" || Scheme(r5) != "https" || ServerName(r5) != "srv" || ServerPort(r5) != "8443" {
+		t.Errorf("r5: %q %q %q %q", ScriptName(r5), Scheme(r5), ServerName(r5), ServerPort(r5))
+	}
+	if r5.URL.Scheme != "https" || r.URL.Scheme != "" {
+		t.Errorf("URL.Scheme: copy %q, original %q", r5.URL.Scheme, r.URL.Scheme)
+	}
+	// The originals keep their values.
+	if ScriptName(r) != "" || ScriptName(r2) != "/app" || Scheme(r2) != "http" || ServerName(r3) != "h" || ServerPort(r4) != "1" {
+		t.Errorf("originals changed")
+	}
+	// A later setter overrides, others are kept.
+	r6 := WithScriptName(r5, "")
+	if ScriptName(r6) != "" || Scheme(r6) != "https" || ServerPort(r6) != "8443" {
+		t.Errorf("r6: %q %q %q", ScriptName(r6), Scheme(r6), ServerPort(r6))
+	}
+}
+
+func TestWithFacts(t *testing.T) {
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.Host = "public:9999"
+	r2 := WithFacts(r, Facts{ScriptName: "/m", Scheme: "https", ServerName: "localhost", ServerPort: "80"})
+	if ScriptName(r2) != "/m" || Scheme(r2) != "https" || ServerName(r2) != "localhost" || ServerPort(r2) != "80" || r2.URL.Scheme != "https" {
+		t.Errorf("got %q %q %q %q %q", ScriptName(r2), Scheme(r2), ServerName(r2), ServerPort(r2), r2.URL.Scheme)
+	}
+	// Empty facts fall back to the request.
+	r = httptest.NewRequest("GET", "/x", nil)
+	r.Host = "public:9999"
+	r3 := WithFacts(r, Facts{})
+	if Scheme(r3) != "http" || ServerName(r3) != "public" || ServerPort(r3) != "9999" {
+		t.Errorf("empty facts: %q %q %q", Scheme(r3), ServerName(r3), ServerPort(r3))
+	}
+	// The scheme from the URL counts when no fact is set.
+	r4 := httptest.NewRequest("GET", "https://h/x", nil)
+	if Scheme(r4) != "https" || ServerPort(r4) != "443" {
+		t.Errorf("absolute URL: %q %q", Scheme(r4), ServerPort(r4))
+	}
+}
+
+// WithFacts, like the other setters, must not modify the request it copies.
+func TestWithFactsKeepsOriginalURL(t *testing.T) {
+	r := httptest.NewRequest("GET", "/x", nil)
+	r2 := WithFacts(r, Facts{Scheme: "https"})
+	if r.URL.Scheme != "" {
+		t.Errorf("WithFacts changed the original request's URL.Scheme to %q", r.URL.Scheme)
+	}
+	if r2.URL.Scheme != "https" || Scheme(r2) != "https" {
+		t.Errorf("copy: URL.Scheme %q, Scheme %q; want https", r2.URL.Scheme, Scheme(r2))
+	}
+}
