@@ -33,6 +33,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	_ "github.com/gowaitress/gowaitress/builtins" // Paste's components under their names
 	"github.com/gowaitress/gowaitress/pastedeploy"
 )
 
