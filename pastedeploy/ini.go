@@ -91,6 +91,7 @@ func parseINI(path string, data []byte) (*iniFile, error) {
 	if f.file, err = ini.LoadSources(iniOptions, []byte{}); err != nil {
 		return nil, err // cannot happen with an empty source
 	}
+	f.file.BlockMode = false // read by one load at a time: no locking
 	var errs []error
 	bad := func(kind ErrorKind, line int, msg string) {
 		errs = append(errs, &Error{Kind: kind, File: path, Line: line, Msg: msg})
