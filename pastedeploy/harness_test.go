@@ -8,25 +8,22 @@ package pastedeploy_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gowaitress/gowaitress/builtins"
 	"github.com/gowaitress/gowaitress/config"
 	"github.com/gowaitress/gowaitress/environ"
+	"github.com/gowaitress/gowaitress/internal/stubs"
 	"github.com/gowaitress/gowaitress/pastedeploy"
 )
 
@@ -34,7 +31,7 @@ import (
 const conformanceDir = "testdata/conformance"
 
 // dirVar stands for the directory of the case (or corpus file) in the data.
-const dirVar = "${DIR}"
+const dirVar = stubs.DirVar
 
 // ---- the data format ----
 
@@ -67,10 +64,9 @@ type corpusFile struct {
 	} `json:"files"`
 }
 
-type factorySpec struct {
-	Kind string `json:"kind"` // app, composite, filter, filter_app, server
-	Name string `json:"name"`
-}
+// factorySpec is one stub factory of a case (the README, "The stub
+// registry"); the stubs live in internal/stubs.
+type factorySpec = stubs.Spec
 
 type loadSpec struct {
 	Kind       string            `json:"kind"` // app, filter, server, appconfig
@@ -172,7 +168,7 @@ func runLoadCase(t *testing.T, lc *loadCase) {
 		}
 	}()
 
-	rec := &recorder{}
+	rec := &stubs.Recorder{}
 	var reg *pastedeploy.Registry
 	if err := protect("building the registry", func() (err error) {
 		reg, err = lc.registry(rec)
@@ -184,7 +180,7 @@ func runLoadCase(t *testing.T, lc *loadCase) {
 
 	var got loaded
 	err := protect("the load", func() error { return lc.do(reg, &got) })
-	calls := rec.snapshot()
+	calls := jsonValue(rec.Calls())
 
 	if want := lc.expect.Error; want != nil {
 		if err == nil {
@@ -230,37 +226,15 @@ func runLoadCase(t *testing.T, lc *loadCase) {
 }
 
 // subst replaces ${DIR} in every string of v, map keys included.
-func (lc *loadCase) subst(v any) any {
-	switch v := v.(type) {
-	case string:
-		return strings.ReplaceAll(v, dirVar, lc.dir)
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = lc.subst(x)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[strings.ReplaceAll(k, dirVar, lc.dir)] = lc.subst(x)
-		}
-		return out
-	}
-	return v
-}
+func (lc *loadCase) subst(v any) any { return stubs.SubstDir(v, lc.dir) }
 
 func (lc *loadCase) substString(s string) string { return strings.ReplaceAll(s, dirVar, lc.dir) }
 
 // registry returns a registry holding exactly lc's stubs and built-ins.
-func (lc *loadCase) registry(rec *recorder) (*pastedeploy.Registry, error) {
+func (lc *loadCase) registry(rec *stubs.Recorder) (*pastedeploy.Registry, error) {
 	reg := pastedeploy.NewRegistry()
-	for _, f := range lc.factories {
-		fn, err := stubFactory(f, rec)
-		if err != nil {
-			return nil, err
-		}
-		reg.Register(f.Name, fn)
+	if err := rec.Register(reg, lc.factories...); err != nil {
+		return nil, err
 	}
 	if len(lc.builtins) > 0 { // no names would mean all of them
 		builtins.Register(reg, lc.builtins...)
@@ -310,7 +284,7 @@ func (lc *loadCase) do(reg *pastedeploy.Registry, got *loaded) error {
 			if f == nil {
 				return errors.New("LoadFilter returned a nil filter and no error")
 			}
-			got.handler = f(sentinel{})
+			got.handler = f(stubs.Sentinel{})
 		}
 	case "server":
 		got.server, err = pastedeploy.LoadServer(uri, opts...)
@@ -326,9 +300,9 @@ func (lc *loadCase) do(reg *pastedeploy.Registry, got *loaded) error {
 func (g *loaded) node() any {
 	switch {
 	case g.handler != nil:
-		return jsonValue(nodeOf(g.handler))
+		return jsonValue(stubs.Node(g.handler))
 	case g.server != nil:
-		return jsonValue(nodeOf(g.server))
+		return jsonValue(stubs.Node(g.server))
 	case g.settings != nil:
 		return g.settingsJSON()
 	}
@@ -366,183 +340,6 @@ func hasBuiltin(v any) bool {
 		}
 	}
 	return false
-}
-
-// ---- stubs ----
-
-// callRecord is one factory invocation.
-type callRecord struct {
-	Kind       string            `json:"kind"`
-	Name       string            `json:"name"`
-	GlobalConf map[string]string `json:"global_conf"`
-	LocalConf  map[string]string `json:"local_conf"`
-}
-
-// recorder is the list of factory invocations of one load; an invocation's
-// index is the stub's call number.
-type recorder struct {
-	mu    sync.Mutex
-	calls []callRecord
-}
-
-func (r *recorder) record(kind, name string, global, local *config.Settings) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, callRecord{Kind: kind, Name: name, GlobalConf: global.Map(), LocalConf: local.Map()})
-	return len(r.calls) - 1
-}
-
-func (r *recorder) snapshot() any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return jsonValue(append([]callRecord{}, r.calls...))
-}
-
-// stubFactory returns the recording factory of spec's kind.
-func stubFactory(spec factorySpec, rec *recorder) (any, error) {
-	name := spec.Name
-	switch spec.Kind {
-	case "app":
-		return pastedeploy.AppFactory(func(global, local *config.Settings) (http.Handler, error) {
-			n := rec.record(spec.Kind, name, global, local)
-			tag := name
-			if v, ok := local.Lookup("tag"); ok {
-				tag = v
-			}
-			return &stubApp{name: name, tag: tag, call: n}, nil
-		}), nil
-	case "composite":
-		return pastedeploy.CompositeFactory(func(loader pastedeploy.Loader, global, local *config.Settings) (http.Handler, error) {
-			n := rec.record(spec.Kind, name, global, local)
-			var keys []string
-			for _, k := range local.Keys() {
-				if strings.HasPrefix(k, "app.") {
-					keys = append(keys, k)
-				}
-			}
-			sort.Strings(keys) // byte-wise
-			c := &stubComposite{name: name, call: n, apps: make(map[string]http.Handler, len(keys))}
-			for _, k := range keys {
-				h, err := loader.GetApp(local.String(k), global)
-				if err != nil {
-					return nil, err
-				}
-				c.apps[k] = h
-			}
-			return c, nil
-		}), nil
-	case "filter":
-		return pastedeploy.FilterFactory(func(global, local *config.Settings) (pastedeploy.Filter, error) {
-			n := rec.record(spec.Kind, name, global, local)
-			return func(next http.Handler) http.Handler {
-				return &stubFilter{name: name, call: n, next: next}
-			}, nil
-		}), nil
-	case "filter_app":
-		return pastedeploy.FilterAppFactory(func(next http.Handler, global, local *config.Settings) (http.Handler, error) {
-			n := rec.record(spec.Kind, name, global, local)
-			return &stubFilter{name: name, call: n, next: next}, nil
-		}), nil
-	case "server":
-		return pastedeploy.ServerFactory(func(global, local *config.Settings) (pastedeploy.Server, error) {
-			n := rec.record(spec.Kind, name, global, local)
-			return &stubServer{name: name, call: n}, nil
-		}), nil
-	}
-	return nil, fmt.Errorf("harness: unknown stub kind %q for %q", spec.Kind, spec.Name)
-}
-
-// noder is implemented by everything the stubs make: its node in the
-// composition tree.
-type noder interface{ node() map[string]any }
-
-func nodeOf(v any) any {
-	if v == nil {
-		return nil
-	}
-	if n, ok := v.(noder); ok {
-		return n.node()
-	}
-	return map[string]any{"opaque": fmt.Sprintf("%T", v)}
-}
-
-type stubApp struct {
-	name, tag string
-	call      int
-}
-
-func (a *stubApp) node() map[string]any { return map[string]any{"app": a.name, "call": a.call} }
-
-func (a *stubApp) ServeHTTP(w http.ResponseWriter, r *http.Request) { writeReport(w, r, a.tag, a.call) }
-
-type stubComposite struct {
-	name string
-	call int
-	apps map[string]http.Handler
-}
-
-func (c *stubComposite) node() map[string]any {
-	apps := make(map[string]any, len(c.apps))
-	for k, h := range c.apps {
-		apps[k] = nodeOf(h)
-	}
-	return map[string]any{"composite": c.name, "call": c.call, "apps": apps}
-}
-
-func (c *stubComposite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "stub composite does not serve requests", http.StatusNotImplemented)
-}
-
-type stubFilter struct {
-	name string
-	call int
-	next http.Handler
-}
-
-func (f *stubFilter) node() map[string]any {
-	return map[string]any{"filter": f.name, "call": f.call, "wraps": nodeOf(f.next)}
-}
-
-func (f *stubFilter) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.next.ServeHTTP(w, r) }
-
-type stubServer struct {
-	name string
-	call int
-}
-
-func (s *stubServer) node() map[string]any { return map[string]any{"server": s.name, "call": s.call} }
-
-func (s *stubServer) Serve(http.Handler) error { return nil }
-
-func (s *stubServer) Shutdown(context.Context) error { return nil }
-
-// sentinel is the handler a loaded filter is applied to.
-type sentinel struct{}
-
-func (sentinel) node() map[string]any { return map[string]any{"sentinel": true} }
-
-func (sentinel) ServeHTTP(w http.ResponseWriter, r *http.Request) { writeReport(w, r, "sentinel", -1) }
-
-// writeReport answers with what the app sees of the request (README,
-// "Requests").
-func writeReport(w http.ResponseWriter, r *http.Request, app string, call int) {
-	remote := r.RemoteAddr
-	if h, _, err := net.SplitHostPort(remote); err == nil {
-		remote = h
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"app":         app,
-		"call":        call,
-		"script_name": environ.ScriptName(r),
-		"path_info":   r.URL.Path,
-		"host":        r.Host,
-		"server_name": environ.ServerName(r),
-		"server_port": environ.ServerPort(r),
-		"remote_addr": remote,
-		"url_scheme":  environ.Scheme(r),
-	})
 }
 
 // ---- checks ----
@@ -855,7 +652,7 @@ func TestHarness(t *testing.T) {
 	})
 
 	t.Run("stubs and requests", func(t *testing.T) {
-		rec := &recorder{}
+		rec := &stubs.Recorder{}
 		lc := &loadCase{dir: "/d", factories: []factorySpec{
 			{Kind: "app", Name: "a"}, {Kind: "filter", Name: "f"}, {Kind: "filter_app", Name: "fa"},
 			{Kind: "composite", Name: "c"}, {Kind: "server", Name: "s"},
@@ -870,17 +667,17 @@ func TestHarness(t *testing.T) {
 				t.Errorf("%s is not registered as %s", name, p)
 			}
 		}
-		app, _ := stubFactory(factorySpec{Kind: "app", Name: "a"}, rec)
+		app, _ := rec.Factory(factorySpec{Kind: "app", Name: "a"})
 		local := config.FromMap(map[string]string{"tag": "T"}, config.SourceGo)
 		h, _ := app.(pastedeploy.AppFactory)(config.FromMap(map[string]string{"here": "/d"}, config.SourceGo), local)
-		filter, _ := stubFactory(factorySpec{Kind: "filter", Name: "f"}, rec)
+		filter, _ := rec.Factory(factorySpec{Kind: "filter", Name: "f"})
 		fl, _ := filter.(pastedeploy.FilterFactory)(nil, nil)
 		h = fl(h)
 		c := &checker{}
 		c.compare("calls", lc.subst(jsonValue([]any{
 			map[string]any{"kind": "app", "name": "a", "global_conf": map[string]any{"here": "${DIR}"}, "local_conf": map[string]any{"tag": "T"}},
 			map[string]any{"kind": "filter", "name": "f", "global_conf": map[string]any{}, "local_conf": map[string]any{}},
-		})), rec.snapshot())
+		})), jsonValue(rec.Calls()))
 		c.compare("result", jsonValue(map[string]any{"filter": "f", "call": 1, "wraps": map[string]any{"app": "a", "call": 0}}),
 			(&loaded{handler: h}).node())
 		var rq requestSpec
