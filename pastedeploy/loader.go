@@ -376,69 +376,11 @@ func (s *scope) getContext(k Kind, name string, global *config.Settings, stack [
 	}
 	stack = append(stack[:len(stack):len(stack)], id)
 
-	defaults, err := s.interpolatedDefaults()
+	g, local, additions, err := s.sectionSettings(sec, global, false)
 	if err != nil {
 		return nil, err
 	}
-	g := defaults.Clone()
-	g.Update(global)
-	local, additions := config.NewSettings(), config.NewSettings()
-	type getLine struct {
-		name   string
-		global string
-		origin config.Origin
-	}
-	var gets []getLine
 	var errs []error
-	section := s.file.section(sec)
-	lookup := func(n string) (string, bool, bool) {
-		if key, err := section.GetKey(n); err == nil {
-			return key.Value(), false, true
-		}
-		return s.lookupDefault(n)
-	}
-	walk := func(key string, raw string, o config.Origin) {
-		isSet, isGet := strings.HasPrefix(key, "set "), strings.HasPrefix(key, "get ")
-		if !isSet && !isGet && defaults.Has(key) {
-			return // DEFAULT-named keys never reach local_conf (§4.2 step 4)
-		}
-		v, msg := interpolate(key, sec, raw, lookup)
-		if msg != "" {
-			errs = append(errs, s.valueError(o, ErrInterpolation, msg))
-			return
-		}
-		switch {
-		case isSet:
-			o.Source = config.SourceSet
-			n := strings.TrimSpace(key[4:])
-			g.Set(n, v, o)
-			additions.Set(n, v, o)
-		case isGet:
-			gets = append(gets, getLine{strings.TrimSpace(key[4:]), v, o})
-		default:
-			local.Set(key, v, o)
-		}
-	}
-	for _, key := range section.Keys() {
-		walk(key.Name(), key.Value(), config.Origin{File: s.file.path, Line: s.file.lineOf(sec, key.Name()), Section: sec, Key: key.Name(), Source: config.SourceSection})
-	}
-	for key, v := range s.pdef.All() {
-		if !section.HasKey(key) {
-			walk(key, v.Raw, v.Origin)
-		}
-	}
-	for _, gl := range gets {
-		v, ok := g.Get(gl.global)
-		if !ok {
-			errs = append(errs, s.valueError(gl.origin, ErrMissingSetting, fmt.Sprintf("no global setting %q", gl.global)))
-			continue
-		}
-		gl.origin.Source = config.SourceGet
-		local.Set(gl.name, v.Raw, gl.origin)
-	}
-	if len(errs) > 0 {
-		return nil, config.Join(errs...)
-	}
 
 	var filterWith config.Value
 	hasFilterWith := false
@@ -483,6 +425,86 @@ func (s *scope) getContext(k Kind, name string, global *config.Settings, stack [
 		return nil, config.Join(errs...)
 	}
 	return c, nil
+}
+
+// sectionSettings computes the global and local settings of section sec
+// (spec §4.2 steps 2–5): global = interpolated defaults, then global (the
+// caller's or the referrer's; it wins), then the section's set lines;
+// local = the section's other keys, minus DEFAULT-named ones, plus get
+// lines evaluated after all sets. additions are the set lines alone. With
+// keepGetPosition a get key takes the position of its line in local (plaster's
+// get_settings) rather than going last.
+func (s *scope) sectionSettings(sec string, global *config.Settings, keepGetPosition bool) (g, local, additions *config.Settings, err error) {
+	defaults, err := s.interpolatedDefaults()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	g = defaults.Clone()
+	g.Update(global)
+	local, additions = config.NewSettings(), config.NewSettings()
+	type getLine struct {
+		name   string
+		global string
+		origin config.Origin
+	}
+	var gets []getLine
+	var errs []error
+	section := s.file.section(sec)
+	lookup := func(n string) (string, bool, bool) {
+		if key, err := section.GetKey(n); err == nil {
+			return key.Value(), false, true
+		}
+		return s.lookupDefault(n)
+	}
+	walk := func(key string, raw string, o config.Origin) {
+		isSet, isGet := strings.HasPrefix(key, "set "), strings.HasPrefix(key, "get ")
+		if !isSet && !isGet && defaults.Has(key) {
+			return // DEFAULT-named keys never reach local_conf (§4.2 step 4)
+		}
+		v, msg := interpolate(key, sec, raw, lookup)
+		if msg != "" {
+			errs = append(errs, s.valueError(o, ErrInterpolation, msg))
+			return
+		}
+		switch {
+		case isSet:
+			o.Source = config.SourceSet
+			n := strings.TrimSpace(key[4:])
+			g.Set(n, v, o)
+			additions.Set(n, v, o)
+		case isGet:
+			gets = append(gets, getLine{strings.TrimSpace(key[4:]), v, o})
+			if keepGetPosition {
+				local.Set(strings.TrimSpace(key[4:]), "", o)
+			}
+		default:
+			local.Set(key, v, o)
+		}
+	}
+	for _, key := range section.Keys() {
+		walk(key.Name(), key.Value(), config.Origin{File: s.file.path, Line: s.file.lineOf(sec, key.Name()), Section: sec, Key: key.Name(), Source: config.SourceSection})
+	}
+	for key, v := range s.pdef.All() {
+		if !section.HasKey(key) {
+			walk(key, v.Raw, v.Origin)
+		}
+	}
+	for _, gl := range gets {
+		if keepGetPosition {
+			local.Delete(gl.name)
+		}
+		v, ok := g.Get(gl.global)
+		if !ok {
+			errs = append(errs, s.valueError(gl.origin, ErrMissingSetting, fmt.Sprintf("no global setting %q", gl.global)))
+			continue
+		}
+		gl.origin.Source = config.SourceGet
+		local.Set(gl.name, v.Raw, gl.origin)
+	}
+	if len(errs) > 0 {
+		return nil, nil, nil, config.Join(errs...)
+	}
+	return g, local, additions, nil
 }
 
 // refTo is a reference from key of section sec of this file.
