@@ -87,11 +87,12 @@ func LoadServer(uri string, opts ...LoadOption) (Server, error) {
 }
 
 // AppConfig returns the settings the application named by uri would receive,
-// without calling any factory. For a section with filter-with the filter is
-// ignored; for a pipeline, Local is empty.
+// without calling any factory and without checking them against the keys
+// the factory declares (as PasteDeploy's appconfig). For a section with
+// filter-with the filter is ignored; for a pipeline, Local is empty.
 func AppConfig(uri string, opts ...LoadOption) (*AppSettings, error) {
 	var a *AppSettings
-	err := load(KindApp, uri, opts, func(l *loader, c *objContext) error {
+	err := resolve(KindApp, uri, opts, func(l *loader, c *objContext) error {
 		for c.typ == ctxFilterWith { // the filter is ignored
 			c = c.next
 		}

@@ -50,10 +50,11 @@ func checkTree(c *objContext) error {
 	}
 	if f := c.factory; c.typ == ctxFactory && f != nil {
 		if f.Keys != nil {
+			accepted := append(f.Keys[:len(f.Keys):len(f.Keys)], f.Required...)
 			for k, v := range c.local.All() {
-				if !contains(f.Keys, k) {
+				if !contains(accepted, k) {
 					errs = append(errs, c.scope.valueError(v.Origin, ErrUnknownSetting,
-						fmt.Sprintf("unknown setting for %s%s", f.Name, suggest.DidYouMean(k, f.Keys))))
+						fmt.Sprintf("unknown setting for %s%s", f.Name, suggest.DidYouMean(k, accepted))))
 				}
 			}
 		}

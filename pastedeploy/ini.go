@@ -54,6 +54,24 @@ type iniFile struct {
 	// line numbers: of every section header (first occurrence) and every key
 	secLine map[string]int
 	keyLine map[string]map[string]int
+	// byName indexes "type\x00name" (name trimmed) to the sections with
+	// that type prefix and name, in file order; built on first use.
+	byName map[string][]string
+}
+
+// named returns the sections "[typ:name]" (whitespace around name ignored),
+// in file order.
+func (f *iniFile) named(typ, name string) []string {
+	if f.byName == nil {
+		f.byName = make(map[string][]string, len(f.sections))
+		for _, sec := range f.sections {
+			if t, n, ok := strings.Cut(sec, ":"); ok {
+				k := t + "\x00" + strings.TrimFunc(n, isSpace)
+				f.byName[k] = append(f.byName[k], sec)
+			}
+		}
+	}
+	return f.byName[typ+"\x00"+name]
 }
 
 // section returns the ini.v1 section of a parsed header, or nil.
@@ -98,24 +116,24 @@ func parseINI(path string, data []byte) (*iniFile, error) {
 	}
 
 	type openKey struct {
-		sec, key string
-		lines    []string
+		store *ini.Section // nil: the key is checked but not kept (a duplicate)
+		key   string
+		line  int
+		lines []string
 	}
 	var (
-		cur       *ini.Section // nil before the first header, or inside a duplicate section
-		curName   string
-		open      *openKey
-		indent    = -1 // indentation of the line that started the current key or header
+		cur       *ini.Section   // nil before the first header and inside a duplicate section
+		curName   string         // the current section's name
+		curLines  map[string]int // line of every key of the current section block(s)
+		open      *openKey       // the key whose value may continue
+		indent    = -1           // indentation of the line that started the current key or header
 		sawHeader bool
 	)
 	closeKey := func() {
-		if open == nil {
-			return
-		}
-		v := strings.TrimRightFunc(strings.Join(open.lines, "\n"), unicode.IsSpace)
-		if cur != nil && open.sec == curName {
-			if _, err := cur.NewKey(open.key, v); err != nil {
-				bad(ErrSyntax, f.keyLine[open.sec][open.key], err.Error())
+		if open != nil && open.store != nil {
+			v := strings.TrimRightFunc(strings.Join(open.lines, "\n"), isSpace)
+			if _, err := open.store.NewKey(open.key, v); err != nil {
+				bad(ErrSyntax, open.line, err.Error())
 			}
 		}
 		open = nil
@@ -139,7 +157,7 @@ func parseINI(path string, data []byte) (*iniFile, error) {
 			continue
 		}
 		line := string(raw)
-		value := strings.TrimSpace(line)
+		value := strings.TrimFunc(line, isSpace)
 		if value == "" {
 			if open != nil {
 				open.lines = append(open.lines, "")
@@ -151,7 +169,7 @@ func parseINI(path string, data []byte) (*iniFile, error) {
 		}
 		lineIndent := 0
 		for _, r := range line {
-			if !unicode.IsSpace(r) {
+			if !isSpace(r) {
 				break
 			}
 			lineIndent++
@@ -160,52 +178,55 @@ func parseINI(path string, data []byte) (*iniFile, error) {
 			open.lines = append(open.lines, value)
 			continue
 		}
-		closeKey()
 		indent = lineIndent
-		if name, ok := sectionHeader(value); ok {
-			sawHeader = true
-			curName = name
-			if name == defaultSection {
-				cur, _ = f.file.GetSection(defaultSection) // exists in every ini.File
-				if _, seen := f.secLine[name]; !seen {
-					f.secLine[name] = lineNo
-				}
-				continue
-			}
-			if first, dup := f.secLine[name]; dup {
-				bad(ErrDuplicate, lineNo, fmt.Sprintf("section '%s' already exists (first at line %d)", name, first))
-				cur = nil // keys of the duplicate block are checked but not kept
-				curName = "\x00dup"
-				continue
-			}
-			f.secLine[name] = lineNo
-			f.sections = append(f.sections, name)
-			if cur, err = f.file.NewSection(name); err != nil {
-				bad(ErrSyntax, lineNo, err.Error())
-				cur = nil
-			}
-			continue
-		}
-		if !sawHeader {
+		name, isHeader := sectionHeader(value)
+		if !isHeader && !sawHeader {
 			bad(ErrSyntax, lineNo, "file contains no section headers: "+line)
 			return nil, config.Join(errs...)
 		}
-		key, val, ok := splitOption(value)
-		if !ok {
-			bad(ErrSyntax, lineNo, fmt.Sprintf(`expected "key = value" (no "=" or ":" or an empty key): %s`, line))
+		var key, val string
+		if !isHeader {
+			var ok bool
+			if key, val, ok = splitOption(value); !ok {
+				// configparser keeps the previous key open across a bad line
+				bad(ErrSyntax, lineNo, fmt.Sprintf(`expected "key = value" (no "=" or ":" or an empty key): %s`, line))
+				continue
+			}
+		}
+		closeKey()
+		if isHeader {
+			sawHeader, curName = true, name
+			first, seen := f.secLine[name]
+			switch {
+			case name == defaultSection: // DEFAULT blocks merge; their keys may not repeat
+				cur, _ = f.file.GetSection(defaultSection) // exists in every ini.File
+				if !seen {
+					f.secLine[name] = lineNo
+					f.keyLine[name] = map[string]int{}
+				}
+				curLines = f.keyLine[name]
+			case seen:
+				bad(ErrDuplicate, lineNo, fmt.Sprintf("section '%s' already exists (first at line %d)", name, first))
+				cur, curLines = nil, map[string]int{} // checked, not kept
+			default:
+				f.secLine[name] = lineNo
+				f.sections = append(f.sections, name)
+				curLines = map[string]int{}
+				f.keyLine[name] = curLines
+				if cur, err = f.file.NewSection(name); err != nil {
+					bad(ErrSyntax, lineNo, err.Error())
+					cur = nil
+				}
+			}
 			continue
 		}
-		lines := f.keyLine[curName]
-		if lines == nil {
-			lines = map[string]int{}
-			f.keyLine[curName] = lines
-		}
-		if first, dup := lines[key]; dup {
+		if first, dup := curLines[key]; dup {
 			bad(ErrDuplicate, lineNo, fmt.Sprintf("option '%s' in section '%s' already exists (first at line %d)", key, curName, first))
+			open = &openKey{key: key, line: lineNo} // its continuation lines are not keys
 			continue
 		}
-		lines[key] = lineNo
-		open = &openKey{sec: curName, key: key, lines: []string{val}}
+		curLines[key] = lineNo
+		open = &openKey{store: cur, key: key, line: lineNo, lines: []string{val}}
 	}
 	closeKey()
 	if len(errs) > 0 {
@@ -236,9 +257,30 @@ func splitOption(value string) (key, val string, ok bool) {
 	if i < 0 {
 		return "", "", false
 	}
-	key = strings.TrimRightFunc(value[:i], unicode.IsSpace)
+	key = strings.TrimRightFunc(value[:i], isSpace)
 	if key == "" {
 		return "", "", false
 	}
-	return key, strings.TrimSpace(value[i+1:]), true
+	return key, strings.TrimFunc(value[i+1:], isSpace), true
+}
+
+// isSpace is Python's str.isspace for one character: Unicode white space
+// plus the separators U+001C..U+001F, which configparser strips too.
+func isSpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
+
+// value returns the raw value of key in section sec, reading only that
+// section's own keys (ini.v1's GetKey would also search "parent" sections).
+func (f *iniFile) value(sec, key string) (string, bool) {
+	if _, ok := f.keyLine[sec][key]; !ok {
+		return "", false
+	}
+	s := f.section(sec)
+	if s == nil {
+		return "", false
+	}
+	k, err := s.GetKey(key)
+	if err != nil {
+		return "", false
+	}
+	return k.Value(), true
 }

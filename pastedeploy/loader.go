@@ -17,16 +17,29 @@ import (
 type loader struct {
 	reg      *Registry
 	files    map[string]*iniFile
+	scopes   map[string]*scope // by path and caller globals: a file included many times is set up once
 	building map[string]bool
 }
 
 func newLoader(reg *Registry) *loader {
-	return &loader{reg: reg, files: map[string]*iniFile{}, building: map[string]bool{}}
+	return &loader{reg: reg, files: map[string]*iniFile{}, scopes: map[string]*scope{}, building: map[string]bool{}}
 }
 
-// load resolves uri into a context for an object of kind k, checks the
-// whole graph, and hands it to fn (which builds it, or reads its settings).
-func load(k Kind, uri string, opts []LoadOption, fn func(*loader, *objContext) error) error {
+// load resolves uri into a context for an object of kind k and hands it to
+// build, after checking the whole graph's settings against what its
+// factories declare (see checkTree).
+func load(k Kind, uri string, opts []LoadOption, build func(*loader, *objContext) error) error {
+	return resolve(k, uri, opts, func(l *loader, c *objContext) error {
+		if err := checkTree(c); err != nil {
+			return err
+		}
+		return build(l, c)
+	})
+}
+
+// resolve resolves uri into a context for an object of kind k and hands it
+// to fn.
+func resolve(k Kind, uri string, opts []LoadOption, fn func(*loader, *objContext) error) error {
 	var o loadOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -48,9 +61,6 @@ func load(k Kind, uri string, opts []LoadOption, fn func(*loader, *objContext) e
 	l := newLoader(o.registry)
 	c, err := l.loadContext(k, uri, o.name, relTo, global, nil, nil)
 	if err != nil {
-		return err
-	}
-	if err := checkTree(c); err != nil {
 		return err
 	}
 	return fn(l, c)
@@ -187,6 +197,22 @@ func (l *loader) bareScope(dir string) *scope {
 // parser defaults (spec §4.1): computed here and __file__, then [DEFAULT],
 // then the caller's global settings for names the file does not define.
 func (l *loader) openScope(path string, global *config.Settings, via *ref) (*scope, error) {
+	var key strings.Builder
+	key.WriteString(path)
+	for k, v := range global.All() {
+		key.WriteString("\x00" + k + "\x00" + v.Raw)
+	}
+	if s, ok := l.scopes[key.String()]; ok {
+		return s, nil
+	}
+	s, err := l.newScope(path, global, via)
+	if err == nil {
+		l.scopes[key.String()] = s
+	}
+	return s, err
+}
+
+func (l *loader) newScope(path string, global *config.Settings, via *ref) (*scope, error) {
 	f, ok := l.files[path]
 	if !ok {
 		var err error
@@ -297,11 +323,7 @@ func (s *scope) findSection(k Kind, name string, via *ref) (string, error) {
 					hits = append(hits, alias)
 				}
 			}
-			for _, sec := range s.file.sections {
-				if strings.HasPrefix(sec, alias+":") && strings.TrimSpace(sec[len(alias)+1:]) == name {
-					hits = append(hits, sec)
-				}
-			}
+			hits = append(hits, s.file.named(alias, name)...)
 			if len(hits) > 0 {
 				found = append(found, hits...)
 				break
@@ -451,8 +473,8 @@ func (s *scope) sectionSettings(sec string, global *config.Settings, keepGetPosi
 	var errs []error
 	section := s.file.section(sec)
 	lookup := func(n string) (string, bool, bool) {
-		if key, err := section.GetKey(n); err == nil {
-			return key.Value(), false, true
+		if v, ok := s.file.value(sec, n); ok {
+			return v, false, true
 		}
 		return s.lookupDefault(n)
 	}
@@ -485,7 +507,7 @@ func (s *scope) sectionSettings(sec string, global *config.Settings, keepGetPosi
 		walk(key.Name(), key.Value(), config.Origin{File: s.file.path, Line: s.file.lineOf(sec, key.Name()), Section: sec, Key: key.Name(), Source: config.SourceSection})
 	}
 	for key, v := range s.pdef.All() {
-		if !section.HasKey(key) {
+		if _, own := s.file.keyLine[sec][key]; !own {
 			walk(key, v.Raw, v.Origin)
 		}
 	}

@@ -163,7 +163,8 @@ type Factory struct {
 	// The loader reports any other local key as an unknown setting, with a
 	// suggestion, before the factory is called.
 	Keys []string
-	// Required lists local settings that must be present.
+	// Required lists local settings that must be present; with Keys, they
+	// are accepted as well.
 	Required []string
 
 	fn any // one of the *Factory function types, matching Protocol
@@ -181,15 +182,11 @@ func Keys(keys ...string) Option {
 	return func(f *Factory) { f.Keys = append(f.Keys[:len(f.Keys):len(f.Keys)], keys...) }
 }
 
-// Required declares local settings that must be present (they are accepted
-// keys too).
+// Required declares local settings that must be present. When Keys are
+// declared too, required settings are accepted keys whatever the order of
+// the options.
 func Required(keys ...string) Option {
-	return func(f *Factory) {
-		f.Required = append(f.Required[:len(f.Required):len(f.Required)], keys...)
-		if f.Keys != nil {
-			f.Keys = append(f.Keys, keys...)
-		}
-	}
+	return func(f *Factory) { f.Required = append(f.Required[:len(f.Required):len(f.Required)], keys...) }
 }
 
 // Registry maps names to factories, as database/sql maps names to drivers.

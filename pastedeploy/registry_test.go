@@ -210,7 +210,7 @@ func TestNamesAndFactories(t *testing.T) {
 		case f.Name == "zeta#main" && f.Description != "the last":
 			t.Errorf("Description = %q", f.Description)
 		case f.Name == "alpha#main" && f.Protocol == ProtoApp:
-			if !reflect.DeepEqual(f.Keys, []string{"k1", "k2", "r"}) || !reflect.DeepEqual(f.Required, []string{"r"}) {
+			if !reflect.DeepEqual(f.Keys, []string{"k1", "k2"}) || !reflect.DeepEqual(f.Required, []string{"r"}) {
 				t.Errorf("Keys = %q, Required = %q", f.Keys, f.Required)
 			}
 		}
