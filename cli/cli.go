@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -254,6 +255,9 @@ func serve(args []string, env Env) int {
 		return ExitError
 	}
 	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(vars), pastedeploy.WithRegistry(env.Registry)}
+	if err := readPserveSection(path, vars, log); err != nil {
+		return configError(env.Stderr, err)
+	}
 	serverName, appName := orDefault(a.ServerName, fragment), orDefault(a.AppName, fragment)
 	srv, err := pastedeploy.LoadServer(path, append(opts, pastedeploy.WithName(serverName))...)
 	if err != nil {
@@ -302,6 +306,27 @@ func run(srv pastedeploy.Server, app http.Handler, env Env, log *zap.Logger) int
 		}
 		return serveResult(env.Stderr, <-done)
 	}
+}
+
+// pserveKeys are the keys of the [pserve] section. watch_files and
+// ignore_files are for --reload; open_url (pserve --browser) is accepted and
+// ignored.
+var pserveKeys = []string{"watch_files", "ignore_files", "open_url"}
+
+// readPserveSection reads [pserve] as pserve does on every start, so a broken
+// value there is fatal; unknown keys are warned about, not refused, so files
+// written for pserve keep loading.
+func readPserveSection(path string, vars map[string]string, log *zap.Logger) error {
+	ps, err := pastedeploy.SectionSettings(path, "pserve", pastedeploy.WithVars(vars))
+	if err != nil {
+		return err
+	}
+	for k, v := range ps.Local.All() {
+		if !slices.Contains(pserveKeys, k) {
+			log.Warn("unknown [pserve] setting ignored", zap.String("key", k), zap.String("where", v.Origin.String()))
+		}
+	}
+	return nil
 }
 
 // shutdownTimeout bounds a graceful stop. TODO(issue 4): read the server

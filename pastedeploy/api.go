@@ -1,7 +1,10 @@
 package pastedeploy
 
 import (
+	"fmt"
 	"net/http"
+	"os"
+	"strings"
 
 	"github.com/gowaitress/gowaitress/config"
 )
@@ -100,4 +103,49 @@ func AppConfig(uri string, opts ...LoadOption) (*AppSettings, error) {
 		return nil
 	})
 	return a, err
+}
+
+// SectionSettings reads a section that describes no object, such as
+// [pserve], with plaster's get_settings rules: set and get lines work as in
+// object sections, [DEFAULT] keys are left out, values are interpolated —
+// but caller variables override [DEFAULT] for interpolation, and a missing
+// section gives empty settings rather than an error. uri is a config: URI
+// or a plain path; its #fragment is ignored.
+func SectionSettings(uri, section string, opts ...LoadOption) (*AppSettings, error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	relTo := o.relativeTo
+	if !looksLikeURI(uri) {
+		uri = "config:" + uri
+		if !o.hasRelTo {
+			relTo, _ = os.Getwd()
+		}
+	}
+	uri, _, _ = strings.Cut(uri, "#")
+	scheme, path, _ := strings.Cut(uri, ":")
+	if !strings.EqualFold(scheme, "config") {
+		return nil, &Error{Kind: ErrBadURI, Msg: fmt.Sprintf("settings of section %s can only be read from a config: URI, not %s", pyRepr(section), pyRepr(uri))}
+	}
+	p, err := configPath(uri, path, relTo, nil)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newLoader(Default).newScope(p, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range config.FromMap(o.vars, config.SourceCaller).All() {
+		s.pdef.SetValue(k, v) // variables win over [DEFAULT] here
+		delete(s.literal, k)
+	}
+	if _, ok := s.file.secLine[section]; !ok || section == defaultSection {
+		return &AppSettings{Global: config.NewSettings(), Local: config.NewSettings()}, nil
+	}
+	g, local, _, err := s.sectionSettings(section, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	return &AppSettings{Global: g, Local: local}, nil
 }

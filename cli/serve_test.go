@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gowaitress/gowaitress/internal/stubs"
+	"github.com/gowaitress/gowaitress/pastedeploy"
+)
+
+func TestServe(t *testing.T) {
+	const base = "[app:main]\npaste.app_factory = stubs:app\n\n[server:main]\npaste.server_factory = stubs:server\n"
+	tests := []struct {
+		name       string
+		ini        string
+		args       []string
+		exit       int
+		stdout     []string // substrings of the stub server's line
+		stderr     []string
+		stderrLack []string
+	}{
+		{name: "serves", ini: base, exit: ExitOK, stdout: []string{`"kind":"server","name":"stubs:server"`, `"app":{"app":"stubs:app","call":1}`},
+			stderr: []string{"Starting server in PID"}},
+		{name: "quiet", ini: base, args: []string{"-q"}, exit: ExitOK, stderrLack: []string{"Starting server"}},
+		{name: "broken [pserve] value is fatal", ini: base + "\n[pserve]\nwatch_files = %(nope)s\n", exit: ExitError,
+			stderr: []string{"app.ini:8 [pserve] watch_files", "'nope'"}, stderrLack: []string{"Starting server", "goroutine"}},
+		{name: "unknown [pserve] key warns", ini: base + "\n[pserve]\nwatch_file = x\n", exit: ExitOK,
+			stderr: []string{"unknown [pserve] setting ignored", "watch_file"}},
+		{name: "server section missing", ini: "[app:main]\npaste.app_factory = stubs:app\n", exit: ExitError,
+			stderr: []string{"No section 'main' (prefixed by 'server')"}},
+		{name: "every problem reported", ini: "[app:main]\nuse = egg:nope\n\n[server:main]\npaste.server_factory = stubs:server\nx = %(a)s\ny = %(b)s\n", exit: ExitError,
+			stderr: []string{"[server:main] x", "[server:main] y"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "app.ini")
+			if err := os.WriteFile(path, []byte(tt.ini), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			reg := pastedeploy.NewRegistry()
+			rec := stubs.NewRecorder(&stdout)
+			if err := rec.Register(reg, stubs.Spec{Kind: "app", Name: "stubs:app"}, stubs.Spec{Kind: "server", Name: "stubs:server"}); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"serve"}, tt.args...)
+			code := Run(append(args, path), Env{Stdout: &stdout, Stderr: &stderr, Registry: reg})
+			if code != tt.exit {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", code, tt.exit, stderr.String())
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+				}
+			}
+			for _, s := range tt.stderrLack {
+				if strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr has %q:\n%s", s, stderr.String())
+				}
+			}
+		})
+	}
+}
