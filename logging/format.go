@@ -2,6 +2,7 @@ package logging
 
 import (
 	"fmt"
+	"github.com/gowaitress/gowaitress/internal/configparser"
 	"os"
 	"path"
 	"path/filepath"
@@ -201,7 +202,7 @@ func pyStr(v any) string {
 
 func pyReprValue(v any) string {
 	if s, ok := v.(string); ok {
-		return pyRepr(s)
+		return configparser.PyRepr(s)
 	}
 	return pyStr(v)
 }
@@ -253,11 +254,11 @@ func compilePercent(s string) ([]part, error) {
 			continue
 		}
 		if i+1 >= len(s) || s[i+1] != '(' {
-			return nil, fmt.Errorf("%s: '%%' must be followed by '%%' or '(attribute)' and a conversion such as 's'", pyRepr(s[i:]))
+			return nil, fmt.Errorf("%s: '%%' must be followed by '%%' or '(attribute)' and a conversion such as 's'", configparser.PyRepr(s[i:]))
 		}
 		end := strings.IndexByte(s[i+2:], ')')
 		if end < 0 {
-			return nil, fmt.Errorf("%s: unclosed '%%('", pyRepr(s[i:]))
+			return nil, fmt.Errorf("%s: unclosed '%%('", configparser.PyRepr(s[i:]))
 		}
 		attr := s[i+2 : i+2+end]
 		j := i + 2 + end + 1
@@ -281,15 +282,15 @@ func compilePercent(s string) ([]part, error) {
 			prec = s[ps:k]
 		}
 		if k < len(s) && s[k] == '*' {
-			return nil, fmt.Errorf("%s: '*' widths are not allowed with named fields", pyRepr(s[i:]))
+			return nil, fmt.Errorf("%s: '*' widths are not allowed with named fields", configparser.PyRepr(s[i:]))
 		}
 		if k >= len(s) || strings.IndexByte("diouxXeEfFgGcrsa", s[k]) < 0 {
-			return nil, fmt.Errorf("%s: missing or unsupported conversion character (want one of diouxXeEfFgGcrsa)", pyRepr(s[i:]))
+			return nil, fmt.Errorf("%s: missing or unsupported conversion character (want one of diouxXeEfFgGcrsa)", configparser.PyRepr(s[i:]))
 		}
 		conv := s[k]
 		kind, ok := attrs[attr]
 		if !ok {
-			return nil, fmt.Errorf("unknown attribute %s (known: %s)", pyRepr(attr), knownAttrs())
+			return nil, fmt.Errorf("unknown attribute %s (known: %s)", configparser.PyRepr(attr), knownAttrs())
 		}
 		if kind == kindStr && strings.IndexByte("srac", conv) < 0 {
 			return nil, fmt.Errorf("%%(%s)%c: %s is text, not a number", attr, conv, attr)
@@ -318,7 +319,7 @@ func compilePercent(s string) ([]part, error) {
 		parts = append(parts, part{lit: lit.String()})
 	}
 	if fields == 0 {
-		return nil, fmt.Errorf("invalid format %s for '%%' style: no %%(attribute)s field", pyRepr(s))
+		return nil, fmt.Errorf("invalid format %s for '%%' style: no %%(attribute)s field", configparser.PyRepr(s))
 	}
 	return parts, nil
 }
@@ -371,7 +372,7 @@ func parseBraceSpec(spec string) (*braceSpec, error) {
 			i++
 		}
 		if i == 1 {
-			return nil, fmt.Errorf("format spec %s: '.' without a precision", pyRepr(spec))
+			return nil, fmt.Errorf("format spec %s: '.' without a precision", configparser.PyRepr(spec))
 		}
 		bs.precision, _ = strconv.Atoi(rest[1:i])
 		rest = rest[i:]
@@ -381,7 +382,7 @@ func parseBraceSpec(spec string) (*braceSpec, error) {
 		rest = ""
 	}
 	if rest != "" {
-		return nil, fmt.Errorf("format spec %s is not supported", pyRepr(spec))
+		return nil, fmt.Errorf("format spec %s is not supported", configparser.PyRepr(spec))
 	}
 	return bs, nil
 }
@@ -482,21 +483,21 @@ func compileBrace(s string) ([]part, error) {
 			lit.WriteByte('}')
 			i += 2
 		case c == '}':
-			return nil, fmt.Errorf("single '}' in format %s", pyRepr(s))
+			return nil, fmt.Errorf("single '}' in format %s", configparser.PyRepr(s))
 		case c == '{':
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
-				return nil, fmt.Errorf("unclosed '{' in format %s", pyRepr(s))
+				return nil, fmt.Errorf("unclosed '{' in format %s", configparser.PyRepr(s))
 			}
 			field := s[i+1 : i+end]
 			i += end + 1
 			name, spec, hasSpec := strings.Cut(field, ":")
 			name, conv, _ := strings.Cut(name, "!")
 			if _, ok := attrs[name]; !ok {
-				return nil, fmt.Errorf("unknown attribute %s (known: %s)", pyRepr(name), knownAttrs())
+				return nil, fmt.Errorf("unknown attribute %s (known: %s)", configparser.PyRepr(name), knownAttrs())
 			}
 			if conv != "" && conv != "s" && conv != "r" && conv != "a" {
-				return nil, fmt.Errorf("{%s}: unknown conversion %s", field, pyRepr(conv))
+				return nil, fmt.Errorf("{%s}: unknown conversion %s", field, configparser.PyRepr(conv))
 			}
 			if conv == "a" {
 				conv = "r"
@@ -527,7 +528,7 @@ func compileBrace(s string) ([]part, error) {
 		parts = append(parts, part{lit: lit.String()})
 	}
 	if fields == 0 {
-		return nil, fmt.Errorf("invalid format %s for '{' style: no {attribute} field", pyRepr(s))
+		return nil, fmt.Errorf("invalid format %s for '{' style: no {attribute} field", configparser.PyRepr(s))
 	}
 	return parts, nil
 }
@@ -556,7 +557,7 @@ func compileDollar(s string) ([]part, error) {
 		case i+1 < len(s) && s[i+1] == '{':
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
-				return nil, fmt.Errorf("invalid placeholder in format %s", pyRepr(s))
+				return nil, fmt.Errorf("invalid placeholder in format %s", configparser.PyRepr(s))
 			}
 			name = s[i+2 : i+end]
 			i += end + 1
@@ -568,10 +569,10 @@ func compileDollar(s string) ([]part, error) {
 			name = s[i+1 : j]
 			i = j
 		default:
-			return nil, fmt.Errorf("invalid placeholder in format %s", pyRepr(s))
+			return nil, fmt.Errorf("invalid placeholder in format %s", configparser.PyRepr(s))
 		}
 		if _, ok := attrs[name]; !ok {
-			return nil, fmt.Errorf("unknown attribute %s (known: %s)", pyRepr(name), knownAttrs())
+			return nil, fmt.Errorf("unknown attribute %s (known: %s)", configparser.PyRepr(name), knownAttrs())
 		}
 		if lit.Len() > 0 {
 			parts = append(parts, part{lit: lit.String()})
@@ -584,7 +585,7 @@ func compileDollar(s string) ([]part, error) {
 		parts = append(parts, part{lit: lit.String()})
 	}
 	if fields == 0 {
-		return nil, fmt.Errorf("invalid format %s for '$' style: no $attribute field", pyRepr(s))
+		return nil, fmt.Errorf("invalid format %s for '$' style: no $attribute field", configparser.PyRepr(s))
 	}
 	return parts, nil
 }
@@ -603,7 +604,7 @@ func newTextFormatter(format, datefmt, style string) (*textFormatter, error) {
 	case "$":
 		parts, err = compileDollar(format)
 	default:
-		return nil, fmt.Errorf("style must be one of '%%', '{', '$', got %s", pyRepr(style))
+		return nil, fmt.Errorf("style must be one of '%%', '{', '$', got %s", configparser.PyRepr(style))
 	}
 	if err != nil {
 		return nil, err
@@ -643,7 +644,7 @@ func compileStrftime(s string) (*strftime, error) {
 				r, _ := utf8.DecodeRuneInString(s[i+1:])
 				d += string(r)
 			}
-			return nil, fmt.Errorf("unsupported strftime directive %s in %s (supported: %%Y %%m %%d %%H %%M %%S %%y %%b %%B %%a %%A %%j %%p %%I %%z %%Z %%%%)", pyRepr(d), pyRepr(s))
+			return nil, fmt.Errorf("unsupported strftime directive %s in %s (supported: %%Y %%m %%d %%H %%M %%S %%y %%b %%B %%a %%A %%j %%p %%I %%z %%Z %%%%)", configparser.PyRepr(d), configparser.PyRepr(s))
 		}
 		if s[i+1] == '%' {
 			lit.WriteByte('%')

@@ -1,26 +1,20 @@
 package logging
 
 import (
-	"bytes"
-	"fmt"
+	"errors"
 	"os"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gowaitress/gowaitress/config"
+	"github.com/gowaitress/gowaitress/internal/configparser"
 )
 
-// This file is the second INI reader that pserve's logging setup uses: a
-// plain configparser.ConfigParser, whose syntax rules are PasteDeploy's
-// (whole-line comments only, continuation lines, strict duplicates) but whose
-// option names are lower-cased, and whose [DEFAULT] section beats the
-// defaults passed in (here, __file__, caller variables) for interpolation.
+// The logging sections are read as pserve's logging setup reads them: a
+// plain configparser.ConfigParser — the project's configparser reader with
+// lower-cased option names — whose [DEFAULT] section beats the defaults
+// passed in (here, __file__, caller variables) for interpolation.
 
-const defaultSection = "DEFAULT"
-
-// maxInterpolationDepth is configparser's MAX_INTERPOLATION_DEPTH.
-const maxInterpolationDepth = 10
+const defaultSection = configparser.DefaultSection
 
 type iniKey struct {
 	name  string // lower-cased
@@ -47,7 +41,6 @@ type iniFile struct {
 // values (lower-cased here, as configparser's optionxform does); literal names
 // the ones that are inserted without interpolation.
 func readINI(path string, data []byte, vars map[string]string, literal map[string]bool) (*iniFile, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	f := &iniFile{path: path, sections: map[string]*iniSection{}, defaults: map[string]*iniKey{}, literal: map[string]bool{}}
 	for k, v := range vars {
 		lk := strings.ToLower(k)
@@ -58,123 +51,42 @@ func readINI(path string, data []byte, vars map[string]string, literal map[strin
 			delete(f.literal, lk)
 		}
 	}
-	defaultKeys := map[string]*iniKey{}
-	var errs []error
-	bad := func(line int, format string, args ...any) {
-		errs = append(errs, &config.Error{Origin: config.Origin{File: path, Line: line}, Msg: fmt.Sprintf(format, args...)})
+	cf, err := configparser.Parse(path, data, configparser.Options{LowerKeys: true})
+	if err != nil {
+		return nil, syntaxErrors(err)
 	}
-
-	type openKey struct {
-		key   *iniKey
-		lines []string
+	for _, name := range cf.Sections() {
+		sec := &iniSection{name: name, line: cf.SectionLine(name), keys: map[string]*iniKey{}}
+		for _, k := range cf.Keys(name) {
+			v, _ := cf.Value(name, k)
+			sec.keys[k] = &iniKey{name: k, line: cf.Line(name, k), value: v}
+		}
+		f.sections[name] = sec
 	}
-	var (
-		cur       map[string]*iniKey // keys of the current section; nil before the first header
-		curName   string
-		open      *openKey
-		indent    int
-		sawHeader bool
-		secLines  = map[string]int{}
-	)
-	closeKey := func() {
-		if open != nil {
-			open.key.value = strings.TrimRightFunc(strings.Join(open.lines, "\n"), unicode.IsSpace)
-			open = nil
-		}
-	}
-	lineNo := 0
-	for len(data) > 0 {
-		lineNo++
-		var raw []byte
-		if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
-			raw = data[:i]
-			if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
-				data = data[i+2:]
-			} else {
-				data = data[i+1:]
-			}
-		} else {
-			raw, data = data, nil
-		}
-		if !utf8.Valid(raw) {
-			bad(lineNo, "invalid UTF-8")
-			continue
-		}
-		line := string(raw)
-		value := strings.TrimSpace(line)
-		if value == "" {
-			if open != nil {
-				open.lines = append(open.lines, "")
-			}
-			continue
-		}
-		if value[0] == '#' || value[0] == ';' {
-			continue
-		}
-		lineIndent := 0
-		for _, r := range line {
-			if !unicode.IsSpace(r) {
-				break
-			}
-			lineIndent++
-		}
-		if open != nil && lineIndent > indent {
-			open.lines = append(open.lines, value)
-			continue
-		}
-		closeKey()
-		indent = lineIndent
-		if value[0] == '[' {
-			if end := strings.LastIndexByte(value, ']'); end >= 2 {
-				name := value[1:end]
-				sawHeader = true
-				curName = name
-				if name == defaultSection {
-					cur = defaultKeys
-					continue
-				}
-				if first, dup := secLines[name]; dup {
-					bad(lineNo, "section '%s' already exists (first at line %d)", name, first)
-					cur = map[string]*iniKey{} // checked, not kept
-					continue
-				}
-				secLines[name] = lineNo
-				s := &iniSection{name: name, line: lineNo, keys: map[string]*iniKey{}}
-				f.sections[name] = s
-				cur = s.keys
-				continue
-			}
-		}
-		if !sawHeader {
-			bad(lineNo, "file contains no section headers: %s", line)
-			return nil, config.Join(errs...)
-		}
-		i := strings.IndexAny(value, "=:")
-		key := ""
-		if i >= 0 {
-			key = strings.ToLower(strings.TrimRightFunc(value[:i], unicode.IsSpace))
-		}
-		if key == "" {
-			bad(lineNo, `expected "key = value" (no "=" or ":" or an empty key): %s`, line)
-			continue
-		}
-		if first, dup := cur[key]; dup {
-			bad(lineNo, "option '%s' in section '%s' already exists (first at line %d)", key, curName, first.line)
-			continue
-		}
-		k := &iniKey{name: key, line: lineNo}
-		cur[key] = k
-		open = &openKey{key: k, lines: []string{strings.TrimSpace(value[i+1:])}}
-	}
-	closeKey()
-	if len(errs) > 0 {
-		return nil, config.Join(errs...)
-	}
-	for k, v := range defaultKeys {
-		f.defaults[k] = v
+	for _, k := range cf.Keys(defaultSection) { // [DEFAULT] beats the passed defaults
+		v, _ := cf.Value(defaultSection, k)
+		f.defaults[k] = &iniKey{name: k, line: cf.Line(defaultSection, k), value: v}
 		delete(f.literal, k)
 	}
 	return f, nil
+}
+
+// syntaxErrors turns the reader's syntax errors into config errors naming
+// file and line.
+func syntaxErrors(err error) error {
+	var many config.Errors
+	if !errors.As(err, &many) {
+		many = config.Errors{err}
+	}
+	out := make([]error, len(many))
+	for i, e := range many {
+		out[i] = e
+		var se *configparser.Error
+		if errors.As(e, &se) {
+			out[i] = &config.Error{Origin: config.Origin{File: se.Path, Line: se.Line}, Msg: se.Msg}
+		}
+	}
+	return config.Join(out...)
 }
 
 // raw returns the raw value of key in section, falling back to the parser
@@ -229,94 +141,18 @@ func (f *iniFile) getRaw(section, key string) (string, bool) {
 }
 
 func (f *iniFile) interpolate(section, option, raw string) (string, string) {
-	if strings.IndexByte(raw, '%') < 0 {
-		return raw, ""
-	}
-	var b strings.Builder
-	if msg := f.interpolateSome(&b, section, option, raw, raw, 1); msg != "" {
-		return "", msg
-	}
-	return b.String(), ""
-}
-
-func (f *iniFile) interpolateSome(b *strings.Builder, section, option, rawval, rest string, depth int) string {
-	if depth > maxInterpolationDepth {
-		return fmt.Sprintf("Recursion limit exceeded in value substitution: option %s in section %s contains an interpolation key which cannot be substituted in %d steps. Raw value: %s",
-			pyRepr(option), pyRepr(section), maxInterpolationDepth, pyRepr(rawval))
-	}
-	for rest != "" {
-		p := strings.IndexByte(rest, '%')
-		if p < 0 {
-			b.WriteString(rest)
-			return ""
+	return configparser.Interpolate(option, section, raw, func(name string) (string, bool, bool) {
+		name = strings.ToLower(name) // configparser applies optionxform to references too
+		if s := f.sections[section]; s != nil {
+			if k := s.keys[name]; k != nil {
+				return k.value, false, true
+			}
 		}
-		b.WriteString(rest[:p])
-		rest = rest[p:]
-		switch {
-		case strings.HasPrefix(rest, "%%"):
-			b.WriteByte('%')
-			rest = rest[2:]
-		case strings.HasPrefix(rest, "%("):
-			end := strings.IndexByte(rest[2:], ')')
-			if end <= 0 || !strings.HasPrefix(rest[2+end+1:], "s") {
-				return "bad interpolation variable reference " + pyRepr(rest)
-			}
-			name := strings.ToLower(rest[2 : 2+end])
-			rest = rest[2+end+2:]
-			var k *iniKey
-			if s := f.sections[section]; s != nil {
-				k = s.keys[name]
-			}
-			literal := false
-			if k == nil {
-				k = f.defaults[name]
-				literal = f.literal[name]
-			}
-			if k == nil {
-				return fmt.Sprintf("Bad value substitution: option %s in section %s contains an interpolation key %s which is not a valid option name. Raw value: %s",
-					pyRepr(option), pyRepr(section), pyRepr(name), pyRepr(rawval))
-			}
-			if literal || strings.IndexByte(k.value, '%') < 0 {
-				b.WriteString(k.value)
-				continue
-			}
-			if msg := f.interpolateSome(b, section, option, rawval, k.value, depth+1); msg != "" {
-				return msg
-			}
-		default:
-			return "'%' must be followed by '%' or '(', found: " + pyRepr(rest)
+		if k := f.defaults[name]; k != nil {
+			return k.value, f.literal[name], true
 		}
-	}
-	return ""
-}
-
-// pyRepr quotes s as Python's repr() quotes a str.
-func pyRepr(s string) string {
-	q := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == rune(q) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
+		return "", false, false
+	})
 }
 
 // readFile reads path, turning a missing file into an error naming it.

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"fmt"
+	"github.com/gowaitress/gowaitress/internal/configparser"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -23,7 +24,7 @@ func parseLiteral(s string) (any, error) {
 	}
 	p.space()
 	if p.i < len(p.s) {
-		return nil, fmt.Errorf("unexpected %s after the value", pyRepr(p.s[p.i:]))
+		return nil, fmt.Errorf("unexpected %s after the value", configparser.PyRepr(p.s[p.i:]))
 	}
 	return v, nil
 }
@@ -40,13 +41,13 @@ func (p *litParser) space() {
 }
 
 func (p *litParser) errf(format string, args ...any) error {
-	return fmt.Errorf("at %s: %s", pyRepr(p.s[p.i:]), fmt.Sprintf(format, args...))
+	return fmt.Errorf("at %s: %s", configparser.PyRepr(p.s[p.i:]), fmt.Sprintf(format, args...))
 }
 
 func (p *litParser) value() (any, error) {
 	p.space()
 	if p.i >= len(p.s) {
-		return nil, fmt.Errorf("unexpected end of %s", pyRepr(p.s))
+		return nil, fmt.Errorf("unexpected end of %s", configparser.PyRepr(p.s))
 	}
 	c := p.s[p.i]
 	switch {
@@ -99,9 +100,9 @@ func (p *litParser) value() (any, error) {
 			return stream(name), nil
 		}
 		p.i -= len(name)
-		return nil, p.errf("only literals, sys.stdout and sys.stderr are supported, not %s", pyRepr(name))
+		return nil, p.errf("only literals, sys.stdout and sys.stderr are supported, not %s", configparser.PyRepr(name))
 	}
-	return nil, p.errf("unexpected %s", pyRepr(string(c)))
+	return nil, p.errf("unexpected %s", configparser.PyRepr(string(c)))
 }
 
 // items reads comma-separated values up to end.
@@ -121,7 +122,7 @@ func (p *litParser) items(end byte) ([]any, bool, error) {
 		items = append(items, v)
 		p.space()
 		if p.i >= len(p.s) {
-			return nil, false, fmt.Errorf("missing %s in %s", pyRepr(string(end)), pyRepr(p.s))
+			return nil, false, fmt.Errorf("missing %s in %s", configparser.PyRepr(string(end)), configparser.PyRepr(p.s))
 		}
 		switch p.s[p.i] {
 		case ',':
@@ -131,7 +132,7 @@ func (p *litParser) items(end byte) ([]any, bool, error) {
 			p.i++
 			return items, false, nil
 		default:
-			return nil, false, p.errf("expected ',' or %s", pyRepr(string(end)))
+			return nil, false, p.errf("expected ',' or %s", configparser.PyRepr(string(end)))
 		}
 	}
 }
@@ -164,7 +165,7 @@ func (p *litParser) dict() (any, error) {
 		m[ks] = v
 		p.space()
 		if p.i >= len(p.s) {
-			return nil, fmt.Errorf("missing '}' in %s", pyRepr(p.s))
+			return nil, fmt.Errorf("missing '}' in %s", configparser.PyRepr(p.s))
 		}
 		switch p.s[p.i] {
 		case ',':
@@ -212,7 +213,7 @@ func (p *litParser) str(b *strings.Builder, raw bool) error {
 			p.i++
 			return nil
 		case c == '\n':
-			return fmt.Errorf("unterminated string %s", pyRepr(p.s[start:]))
+			return fmt.Errorf("unterminated string %s", configparser.PyRepr(p.s[start:]))
 		case c == '\\' && p.i+1 < len(p.s):
 			if raw {
 				b.WriteByte('\\')
@@ -228,7 +229,7 @@ func (p *litParser) str(b *strings.Builder, raw bool) error {
 			p.i++
 		}
 	}
-	return fmt.Errorf("unterminated string %s", pyRepr(p.s[start:]))
+	return fmt.Errorf("unterminated string %s", configparser.PyRepr(p.s[start:]))
 }
 
 func (p *litParser) escape(b *strings.Builder) error {
@@ -302,5 +303,5 @@ func (p *litParser) number() (any, error) {
 			return f, nil
 		}
 	}
-	return nil, p.errf("bad number %s", pyRepr(p.s[p.i:k]))
+	return nil, p.errf("bad number %s", configparser.PyRepr(p.s[p.i:k]))
 }

@@ -3,6 +3,7 @@ package logging
 import (
 	"errors"
 	"fmt"
+	"github.com/gowaitress/gowaitress/internal/configparser"
 	"io"
 	"os"
 	"path/filepath"
@@ -410,7 +411,7 @@ func (b *builder) handler(id, sec string, formatters map[string]formatter) *hand
 	}
 	args, ok := av.([]any)
 	if !ok {
-		b.errorf(sec, "args", "want a tuple such as (sys.stderr,) — note the comma — got %s", pyRepr(argsText))
+		b.errorf(sec, "args", "want a tuple such as (sys.stderr,) — note the comma — got %s", configparser.PyRepr(argsText))
 		return nil
 	}
 	kv, err := parseLiteral(kwText)
@@ -420,7 +421,7 @@ func (b *builder) handler(id, sec string, formatters map[string]formatter) *hand
 	}
 	kwargs, ok := kv.(map[string]any)
 	if !ok {
-		b.errorf(sec, "kwargs", "want a dict such as {'delay': True}, got %s", pyRepr(kwText))
+		b.errorf(sec, "kwargs", "want a dict such as {'delay': True}, got %s", configparser.PyRepr(kwText))
 		return nil
 	}
 	bound := map[string]any{}

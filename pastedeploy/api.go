@@ -140,7 +140,7 @@ func SectionSettings(uri, section string, opts ...LoadOption) (*AppSettings, err
 		s.pdef.SetValue(k, v) // variables win over [DEFAULT] here
 		delete(s.literal, k)
 	}
-	if _, ok := s.file.secLine[section]; !ok || section == defaultSection {
+	if !s.file.HasSection(section) || section == defaultSection {
 		return &AppSettings{Global: config.NewSettings(), Local: config.NewSettings()}, nil
 	}
 	g, local, _, err := s.sectionSettings(section, nil, true)

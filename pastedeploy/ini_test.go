@@ -15,26 +15,26 @@ import (
 type iniKV struct{ Key, Value string }
 
 // iniDump reads back every section of f (DEFAULT first, when it has keys)
-// through iniFile.section(name).Keys() and Key.Value(), as the loader does.
+// through File.Keys and File.Value, as the loader does.
 func iniDump(t testing.TB, f *iniFile) map[string][]iniKV {
 	t.Helper()
 	out := map[string][]iniKV{}
-	names := append([]string{defaultSection}, f.sections...)
+	names := append([]string{defaultSection}, f.Sections()...)
 	for _, name := range names {
-		s := f.section(name)
-		if s == nil {
-			if name != defaultSection {
-				t.Fatalf("section %q listed in sections but not found in the ini.File", name)
-			}
-			continue
+		keys := f.Keys(name)
+		if keys == nil && name != defaultSection {
+			t.Fatalf("section %q listed in sections but not found in the ini.File", name)
 		}
-		keys := s.Keys()
 		if name == defaultSection && len(keys) == 0 {
 			continue
 		}
 		kvs := []iniKV{}
 		for _, k := range keys {
-			kvs = append(kvs, iniKV{k.Name(), k.Value()})
+			v, ok := f.Value(name, k)
+			if !ok {
+				t.Fatalf("[%s] %s listed but has no value", name, k)
+			}
+			kvs = append(kvs, iniKV{k, v})
 		}
 		out[name] = kvs
 	}
@@ -45,7 +45,7 @@ func TestParseINIValues(t *testing.T) {
 	tests := []struct {
 		name     string
 		in       string
-		sections []string // f.sections, in order (DEFAULT excluded)
+		sections []string // f.Sections(), in order (DEFAULT excluded)
 		want     map[string][]iniKV
 	}{
 		{
@@ -231,8 +231,8 @@ func TestParseINIValues(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseINI: %v", err)
 			}
-			if !reflect.DeepEqual(f.sections, tt.sections) {
-				t.Errorf("sections = %q, want %q", f.sections, tt.sections)
+			if !reflect.DeepEqual(f.Sections(), tt.sections) {
+				t.Errorf("sections = %q, want %q", f.Sections(), tt.sections)
 			}
 			got := iniDump(t, f)
 			for name, kvs := range tt.want {
@@ -260,18 +260,18 @@ func TestParseINILineNumbers(t *testing.T) {
 		{"DEFAULT", "d", 3}, {"DEFAULT", "e", 11}, {"app:main", "use", 6}, {"app:main", "foo", 9},
 		{"app:main", "nope", 0},
 	} {
-		if got := f.lineOf(c.sec, c.key); got != c.line {
+		if got := f.Line(c.sec, c.key); got != c.line {
 			t.Errorf("lineOf(%q, %q) = %d, want %d", c.sec, c.key, got, c.line)
 		}
 	}
-	if got := f.secLine["app:main"]; got != 5 {
+	if got := f.SectionLine("app:main"); got != 5 {
 		t.Errorf("secLine[app:main] = %d, want 5", got)
 	}
-	if got := f.secLine["DEFAULT"]; got != 2 {
+	if got := f.SectionLine("DEFAULT"); got != 2 {
 		t.Errorf("secLine[DEFAULT] = %d, want 2 (the first block)", got)
 	}
-	if f.path != "test.ini" {
-		t.Errorf("path = %q", f.path)
+	if f.Path != "test.ini" {
+		t.Errorf("path = %q", f.Path)
 	}
 }
 

@@ -234,11 +234,10 @@ func (l *loader) newScope(path string, global *config.Settings, via *ref) (*scop
 	computed := config.Origin{File: path, Source: config.SourceComputed}
 	s.pdef.Set("here", s.dir, computed)
 	s.pdef.Set("__file__", abs, computed)
-	if d := f.section(defaultSection); d != nil {
-		for _, k := range d.Keys() {
-			s.pdef.Set(k.Name(), k.Value(), config.Origin{File: path, Line: f.lineOf(defaultSection, k.Name()), Section: defaultSection, Key: k.Name(), Source: config.SourceDefault})
-			delete(s.literal, k.Name())
-		}
+	for _, k := range f.Keys(defaultSection) {
+		v, _ := f.Value(defaultSection, k)
+		s.pdef.Set(k, v, config.Origin{File: path, Line: f.Line(defaultSection, k), Section: defaultSection, Key: k, Source: config.SourceDefault})
+		delete(s.literal, k)
 	}
 	for k, v := range global.All() {
 		if !s.pdef.Has(k) {
@@ -283,7 +282,7 @@ func (s *scope) lookupDefault(name string) (string, bool, bool) {
 func (s *scope) valueError(o config.Origin, kind ErrorKind, msg string) *Error {
 	file := o.File
 	if file == "" && s.file != nil {
-		file = s.file.path
+		file = s.file.Path
 	}
 	sec := o.Section
 	if sec == "" && o.Source == config.SourceCaller {
@@ -294,11 +293,11 @@ func (s *scope) valueError(o config.Origin, kind ErrorKind, msg string) *Error {
 
 // sectionError positions an error at a section of this scope's file.
 func (s *scope) sectionError(sec, key string, kind ErrorKind, format string, args ...any) *Error {
-	line := s.file.lineOf(sec, key)
+	line := s.file.Line(sec, key)
 	if key == "" {
-		line = s.file.secLine[sec]
+		line = s.file.SectionLine(sec)
 	}
-	return &Error{Kind: kind, File: s.file.path, Line: line, Section: sec, Key: key, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: kind, File: s.file.Path, Line: line, Section: sec, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // sectionTypes lists, per kind, the alias groups of section types searched
@@ -319,11 +318,11 @@ func (s *scope) findSection(k Kind, name string, via *ref) (string, error) {
 		for _, alias := range group {
 			var hits []string
 			if name == "main" {
-				if _, ok := s.file.secLine[alias]; ok {
+				if s.file.HasSection(alias) {
 					hits = append(hits, alias)
 				}
 			}
-			hits = append(hits, s.file.named(alias, name)...)
+			hits = append(hits, s.file.Named(alias, name)...)
 			if len(hits) > 0 {
 				found = append(found, hits...)
 				break
@@ -335,16 +334,16 @@ func (s *scope) findSection(k Kind, name string, via *ref) (string, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		e := via.errorf(ErrMissingSection, "No section %s (prefixed by %s) found in config %s", pyRepr(name), prefixed, s.file.path)
+		e := via.errorf(ErrMissingSection, "No section %s (prefixed by %s) found in config %s", pyRepr(name), prefixed, s.file.Path)
 		var names []string
-		for _, sec := range s.file.sections {
+		for _, sec := range s.file.Sections() {
 			if t, n, ok := strings.Cut(sec, ":"); ok && s.typeMatches(k, t) {
 				names = append(names, strings.TrimSpace(n))
 			}
 		}
 		e.Msg += suggest.DidYouMean(name, names)
 		if via == nil {
-			e.File = s.file.path
+			e.File = s.file.Path
 		}
 		return "", e
 	}
@@ -353,7 +352,7 @@ func (s *scope) findSection(k Kind, name string, via *ref) (string, error) {
 		quoted[i] = pyRepr(f)
 	}
 	return "", via.errorf(ErrAmbiguousSection, "Ambiguous section names [%s] for section %s (prefixed by %s) found in config %s",
-		strings.Join(quoted, ", "), pyRepr(name), prefixed, s.file.path)
+		strings.Join(quoted, ", "), pyRepr(name), prefixed, s.file.Path)
 }
 
 func (s *scope) typeMatches(k Kind, typ string) bool {
@@ -390,7 +389,7 @@ func (s *scope) getContext(k Kind, name string, global *config.Settings, stack [
 	if err != nil {
 		return nil, err
 	}
-	id := s.file.path + " [" + sec + "]"
+	id := s.file.Path + " [" + sec + "]"
 	for i, x := range stack {
 		if x == id {
 			return nil, via.errorf(ErrCircular, "circular reference: %s", cycleText(append(stack[i:len(stack):len(stack)], id), via))
@@ -440,7 +439,7 @@ func (s *scope) getContext(k Kind, name string, global *config.Settings, stack [
 			errs = append(errs, err)
 		}
 		if c != nil {
-			c = &objContext{typ: ctxFilterWith, kind: k, global: g, local: local, scope: s, file: s.file.path, section: sec, filter: fc, next: c}
+			c = &objContext{typ: ctxFilterWith, kind: k, global: g, local: local, scope: s, file: s.file.Path, section: sec, filter: fc, next: c}
 		}
 	}
 	if len(errs) > 0 {
@@ -471,9 +470,8 @@ func (s *scope) sectionSettings(sec string, global *config.Settings, keepGetPosi
 	}
 	var gets []getLine
 	var errs []error
-	section := s.file.section(sec)
 	lookup := func(n string) (string, bool, bool) {
-		if v, ok := s.file.value(sec, n); ok {
+		if v, ok := s.file.Value(sec, n); ok {
 			return v, false, true
 		}
 		return s.lookupDefault(n)
@@ -503,11 +501,12 @@ func (s *scope) sectionSettings(sec string, global *config.Settings, keepGetPosi
 			local.Set(key, v, o)
 		}
 	}
-	for _, key := range section.Keys() {
-		walk(key.Name(), key.Value(), config.Origin{File: s.file.path, Line: s.file.lineOf(sec, key.Name()), Section: sec, Key: key.Name(), Source: config.SourceSection})
+	for _, key := range s.file.Keys(sec) {
+		raw, _ := s.file.Value(sec, key)
+		walk(key, raw, config.Origin{File: s.file.Path, Line: s.file.Line(sec, key), Section: sec, Key: key, Source: config.SourceSection})
 	}
 	for key, v := range s.pdef.All() {
-		if _, own := s.file.keyLine[sec][key]; !own {
+		if !s.file.HasKey(sec, key) {
 			walk(key, v.Raw, v.Origin)
 		}
 	}
@@ -531,7 +530,7 @@ func (s *scope) sectionSettings(sec string, global *config.Settings, keepGetPosi
 
 // refTo is a reference from key of section sec of this file.
 func (s *scope) refTo(sec, key string) *ref {
-	return &ref{file: s.file.path, section: sec, key: key, line: s.file.lineOf(sec, key)}
+	return &ref{file: s.file.Path, section: sec, key: key, line: s.file.Line(sec, key)}
 }
 
 // cycleText writes a cycle of "file [section]" ids, leaving out the file of
@@ -579,7 +578,7 @@ func (s *scope) explicitContext(k Kind, sec string, local, g *config.Settings) (
 	if f == nil {
 		return nil, s.sectionError(sec, p.key, ek, "%s", msg)
 	}
-	return &objContext{typ: ctxFactory, kind: k, factory: f, global: g, local: local, scope: s, file: s.file.path, section: sec}, nil
+	return &objContext{typ: ctxFactory, kind: k, factory: f, global: g, local: local, scope: s, file: s.file.Path, section: sec}, nil
 }
 
 type protocolKey struct {
@@ -648,7 +647,7 @@ func sectionProtocol(sec string, k Kind) Protocol {
 func (s *scope) filterAppContext(sec string, local, g, additions *config.Settings, stack []string) (*objContext, error) {
 	next, ok := local.Get("next")
 	if !ok {
-		return nil, s.sectionError(sec, "", ErrMissingSetting, "The [%s] section in %s is missing a 'next' setting", sec, s.file.path)
+		return nil, s.sectionError(sec, "", ErrMissingSetting, "The [%s] section in %s is missing a 'next' setting", sec, s.file.Path)
 	}
 	local.Delete("next")
 	nc, err1 := s.getContext(KindApp, next.Raw, g, stack, s.refTo(sec, "next"))
@@ -662,27 +661,27 @@ func (s *scope) filterAppContext(sec string, local, g, additions *config.Setting
 	if err := config.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	return &objContext{typ: ctxFilterApp, kind: KindApp, global: g, local: local, scope: s, file: s.file.path, section: sec, next: nc, filter: fc}, nil
+	return &objContext{typ: ctxFilterApp, kind: KindApp, global: g, local: local, scope: s, file: s.file.Path, section: sec, next: nc, filter: fc}, nil
 }
 
 // pipelineContext resolves a [pipeline:] section (spec §6.1).
 func (s *scope) pipelineContext(sec string, local, g *config.Settings, stack []string) (*objContext, error) {
 	pv, ok := local.Get("pipeline")
 	if !ok {
-		return nil, s.sectionError(sec, "", ErrMissingSetting, "The [%s] section in %s is missing a 'pipeline' setting", sec, s.file.path)
+		return nil, s.sectionError(sec, "", ErrMissingSetting, "The [%s] section in %s is missing a 'pipeline' setting", sec, s.file.Path)
 	}
 	local.Delete("pipeline")
 	if local.Len() > 0 {
 		first, _ := local.Get(local.Keys()[0])
 		return nil, s.valueError(first.Origin, ErrDisallowedSetting, fmt.Sprintf("The [%s] pipeline section in %s has extra (disallowed) settings: %s",
-			sec, s.file.path, strings.Join(local.Keys(), ", ")))
+			sec, s.file.Path, strings.Join(local.Keys(), ", ")))
 	}
 	names := strings.FieldsFunc(pv.Raw, unicode.IsSpace)
 	if len(names) == 0 {
-		return nil, s.valueError(pv.Origin, ErrInvalidSetting, fmt.Sprintf("The [%s] section in %s has an empty 'pipeline' setting", sec, s.file.path))
+		return nil, s.valueError(pv.Origin, ErrInvalidSetting, fmt.Sprintf("The [%s] section in %s has an empty 'pipeline' setting", sec, s.file.Path))
 	}
 	via := s.refTo(sec, "pipeline")
-	c := &objContext{typ: ctxPipeline, kind: KindApp, global: g, local: local, scope: s, file: s.file.path, section: sec}
+	c := &objContext{typ: ctxPipeline, kind: KindApp, global: g, local: local, scope: s, file: s.file.Path, section: sec}
 	var errs []error
 	var err error
 	if c.app, err = s.getContext(KindApp, names[len(names)-1], g, stack, via); err != nil {

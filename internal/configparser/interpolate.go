@@ -1,4 +1,4 @@
-package pastedeploy
+package configparser
 
 import (
 	"fmt"
@@ -7,18 +7,19 @@ import (
 	"unicode/utf8"
 )
 
-// maxInterpolationDepth is configparser's MAX_INTERPOLATION_DEPTH: values
+// MaxInterpolationDepth is configparser's MAX_INTERPOLATION_DEPTH: values
 // substituted into values are expanded at most this many levels deep.
-const maxInterpolationDepth = 10
+const MaxInterpolationDepth = 10
 
-// lookupFunc finds a name for %(name)s. literal values are inserted as they
+// LookupFunc finds a name for %(name)s. literal values are inserted as they
 // are (the computed here and __file__); others are expanded in turn.
-type lookupFunc func(name string) (value string, literal, ok bool)
+type LookupFunc func(name string) (value string, literal, ok bool)
 
-// interpolate expands %(name)s and %% in raw, the value of option in
-// section, as configparser's BasicInterpolation does (spec §5). On failure
+// Interpolate expands %(name)s and %% in raw, the value of option in
+// section, as configparser's BasicInterpolation does (spec pastedeploy.md §5); lookup resolves names (apply the
+// dialect's key folding there). On failure
 // it returns configparser's message (without position).
-func interpolate(option, section, raw string, lookup lookupFunc) (string, string) {
+func Interpolate(option, section, raw string, lookup LookupFunc) (string, string) {
 	if strings.IndexByte(raw, '%') < 0 {
 		return raw, ""
 	}
@@ -29,10 +30,10 @@ func interpolate(option, section, raw string, lookup lookupFunc) (string, string
 	return b.String(), ""
 }
 
-func interpolateSome(b *strings.Builder, option, section, rawval, rest string, lookup lookupFunc, depth int) string {
-	if depth > maxInterpolationDepth {
+func interpolateSome(b *strings.Builder, option, section, rawval, rest string, lookup LookupFunc, depth int) string {
+	if depth > MaxInterpolationDepth {
 		return fmt.Sprintf("Recursion limit exceeded in value substitution: option %s in section %s contains an interpolation key which cannot be substituted in %d steps. Raw value: %s",
-			pyRepr(option), pyRepr(section), maxInterpolationDepth, pyRepr(rawval))
+			PyRepr(option), PyRepr(section), MaxInterpolationDepth, PyRepr(rawval))
 	}
 	for rest != "" {
 		p := strings.IndexByte(rest, '%')
@@ -49,14 +50,14 @@ func interpolateSome(b *strings.Builder, option, section, rawval, rest string, l
 		case strings.HasPrefix(rest, "%("):
 			end := strings.IndexByte(rest[2:], ')')
 			if end <= 0 || !strings.HasPrefix(rest[2+end+1:], "s") {
-				return "bad interpolation variable reference " + pyRepr(rest)
+				return "bad interpolation variable reference " + PyRepr(rest)
 			}
 			name := rest[2 : 2+end]
 			rest = rest[2+end+2:]
 			v, literal, ok := lookup(name)
 			if !ok {
 				return fmt.Sprintf("Bad value substitution: option %s in section %s contains an interpolation key %s which is not a valid option name. Raw value: %s",
-					pyRepr(option), pyRepr(section), pyRepr(name), pyRepr(rawval))
+					PyRepr(option), PyRepr(section), PyRepr(name), PyRepr(rawval))
 			}
 			if literal || strings.IndexByte(v, '%') < 0 {
 				b.WriteString(v)
@@ -66,15 +67,15 @@ func interpolateSome(b *strings.Builder, option, section, rawval, rest string, l
 				return msg
 			}
 		default:
-			return "'%' must be followed by '%' or '(', found: " + pyRepr(rest)
+			return "'%' must be followed by '%' or '(', found: " + PyRepr(rest)
 		}
 	}
 	return ""
 }
 
-// pyRepr quotes s as Python's repr() quotes a str, so messages read like the
+// PyRepr quotes s as Python's repr() quotes a str, so messages read like the
 // ones users find when they search for PasteDeploy's errors.
-func pyRepr(s string) string {
+func PyRepr(s string) string {
 	q := byte('\'')
 	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
 		q = '"'

@@ -1,4 +1,4 @@
-package pastedeploy
+package configparser
 
 import (
 	"fmt"
@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// mapLookup is a lookupFunc over vars; names listed in literal are inserted
+// mapLookup is a LookupFunc over vars; names listed in literal are inserted
 // without expansion.
-func mapLookup(vars map[string]string, literal ...string) lookupFunc {
+func mapLookup(vars map[string]string, literal ...string) LookupFunc {
 	lit := map[string]bool{}
 	for _, n := range literal {
 		lit[n] = true
@@ -49,7 +49,7 @@ func TestInterpolate(t *testing.T) {
 	}
 	depthMsg := func(opt, sec, raw string) string {
 		return fmt.Sprintf("Recursion limit exceeded in value substitution: option %s in section %s contains an interpolation key which cannot be substituted in 10 steps. Raw value: %s",
-			pyRepr(opt), pyRepr(sec), pyRepr(raw))
+			PyRepr(opt), PyRepr(sec), PyRepr(raw))
 	}
 	tests := []struct {
 		name    string
@@ -107,7 +107,7 @@ func TestInterpolate(t *testing.T) {
 			if vars == nil {
 				vars = base
 			}
-			got, msg := interpolate("opt", "app:main", tt.raw, mapLookup(vars, "here"))
+			got, msg := Interpolate("opt", "app:main", tt.raw, mapLookup(vars, "here"))
 			if msg != tt.wantErr {
 				t.Fatalf("message:\n got %q\nwant %q", msg, tt.wantErr)
 			}
@@ -127,9 +127,9 @@ func TestInterpolate(t *testing.T) {
 func TestInterpolateDepthBoundary(t *testing.T) {
 	for n := 0; n <= 12; n++ {
 		vars := chainVars(n)
-		_, msg := interpolate("k", "s", "%(l1)s", mapLookup(vars))
+		_, msg := Interpolate("k", "s", "%(l1)s", mapLookup(vars))
 		// raw + l1..ln contain '%': n+1 levels
-		wantFail := n+1 > maxInterpolationDepth
+		wantFail := n+1 > MaxInterpolationDepth
 		if (msg != "") != wantFail {
 			t.Errorf("chain of %d %%-values: message %q, want failure %v", n+1, msg, wantFail)
 		}
@@ -143,9 +143,9 @@ func TestInterpolateNoPercentIsIdentity(t *testing.T) {
 	called := false
 	lookup := func(string) (string, bool, bool) { called = true; return "", false, false }
 	for _, s := range []string{"", "abc", "a(b)s", "\n\n x"} {
-		got, msg := interpolate("k", "s", s, lookup)
+		got, msg := Interpolate("k", "s", s, lookup)
 		if got != s || msg != "" {
-			t.Errorf("interpolate(%q) = %q, %q", s, got, msg)
+			t.Errorf("Interpolate(%q) = %q, %q", s, got, msg)
 		}
 	}
 	if called {
@@ -168,8 +168,8 @@ func TestPyRepr(t *testing.T) {
 		{"\xff", `'\xff'`}, // not UTF-8 (cannot come from a file): the byte is shown
 	}
 	for _, tt := range tests {
-		if got := pyRepr(tt.in); got != tt.want {
-			t.Errorf("pyRepr(%q) = %s, want %s", tt.in, got, tt.want)
+		if got := PyRepr(tt.in); got != tt.want {
+			t.Errorf("PyRepr(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }
@@ -186,8 +186,8 @@ func TestPyReprNonPrintable(t *testing.T) {
 	}
 	var bad []string
 	for _, tt := range tests {
-		if got := pyRepr(tt.in); got != tt.want {
-			bad = append(bad, fmt.Sprintf("pyRepr(%q) = %q, Python gives %q", tt.in, got, tt.want))
+		if got := PyRepr(tt.in); got != tt.want {
+			bad = append(bad, fmt.Sprintf("PyRepr(%q) = %q, Python gives %q", tt.in, got, tt.want))
 		}
 	}
 	if len(bad) > 0 {
