@@ -35,7 +35,9 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	_ "github.com/gowaitress/gowaitress/builtins" // Paste's components under their names
+	"github.com/gowaitress/gowaitress/logging"
 	"github.com/gowaitress/gowaitress/pastedeploy"
+	_ "github.com/gowaitress/gowaitress/server" // waitress#main and gowaitress#main
 )
 
 // Exit statuses, as pserve's.
@@ -242,11 +244,6 @@ func serve(args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "gowaitress serve: --reload is not available yet; restart the command after editing the configuration")
 		return ExitUsage
 	}
-	log := newLogger(env.Stderr, a.Verbose)
-	defer log.Sync() //nolint:errcheck // nothing useful to do on a failed flush
-	restore := zap.ReplaceGlobals(log)
-	defer restore()
-
 	path, fragment := splitConfigURI(a.ConfigURI)
 	vars, err := callerVars(a, path)
 	path, _, _ = strings.Cut(path, "?")
@@ -254,6 +251,14 @@ func serve(args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n", err)
 		return ExitError
 	}
+	log, closeLog, err := setupLogging(path, vars, a.Verbose, env)
+	if err != nil {
+		return configError(env.Stderr, err)
+	}
+	defer closeLog()
+	restore := zap.ReplaceGlobals(log)
+	defer restore()
+
 	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(vars), pastedeploy.WithRegistry(env.Registry)}
 	if err := readPserveSection(path, vars, log); err != nil {
 		return configError(env.Stderr, err)
@@ -390,9 +395,21 @@ func callerVars(a ServeArgs, path string) (map[string]string, error) {
 	return vars, nil
 }
 
-// newLogger builds the zap logger of the command: human-readable on a
-// terminal, JSON otherwise; -q shows warnings and errors only, -vv debug.
-func newLogger(w io.Writer, verbose int) *zap.Logger {
+// setupLogging configures logging from the file's [loggers], [handlers] and
+// [formatters] sections when it has them (their levels rule; -v/-q do not
+// apply), else a zap default: console text on a terminal, JSON otherwise, at
+// INFO (-q: WARN, -vv: DEBUG). The returned function flushes and closes.
+func setupLogging(path string, vars map[string]string, verbose int, env Env) (*zap.Logger, func(), error) {
+	if _, err := os.Stat(path); err == nil {
+		setup, ok, err := logging.FromFile(path, vars, logging.WithStreams(env.Stdout, env.Stderr))
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			log := setup.Logger()
+			return log, func() { _ = log.Sync(); _ = setup.Close() }, nil
+		}
+	} // a missing file is reported by the loader, with the other load errors
 	level := zapcore.InfoLevel
 	switch {
 	case verbose <= 0:
@@ -400,19 +417,6 @@ func newLogger(w io.Writer, verbose int) *zap.Logger {
 	case verbose >= 2:
 		level = zapcore.DebugLevel
 	}
-	encCfg := zap.NewProductionEncoderConfig()
-	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
-	var enc zapcore.Encoder
-	if f, ok := w.(*os.File); ok && isTerminal(f) {
-		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
-		enc = zapcore.NewConsoleEncoder(encCfg)
-	} else {
-		enc = zapcore.NewJSONEncoder(encCfg)
-	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level))
-}
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	log := logging.Default(env.Stderr, level)
+	return log, func() { _ = log.Sync() }, nil
 }

@@ -11,6 +11,30 @@ import (
 	"github.com/gowaitress/gowaitress/pastedeploy"
 )
 
+// logging is a minimal Python fileConfig setup writing to stderr.
+const loggingSections = `
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = INFO
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)-5.5s [%(name)s] %(message)s
+`
+
 func TestServe(t *testing.T) {
 	const base = "[app:main]\npaste.app_factory = stubs:app\n\n[server:main]\npaste.server_factory = stubs:server\n"
 	tests := []struct {
@@ -29,6 +53,10 @@ func TestServe(t *testing.T) {
 			stderr: []string{"app.ini:8 [pserve] watch_files", "'nope'"}, stderrLack: []string{"Starting server", "goroutine"}},
 		{name: "unknown [pserve] key warns", ini: base + "\n[pserve]\nwatch_file = x\n", exit: ExitOK,
 			stderr: []string{"unknown [pserve] setting ignored", "watch_file"}},
+		{name: "logging sections route the CLI's own warnings", ini: base + "\n[pserve]\nwatch_file = x\n" + loggingSections,
+			exit: ExitOK, stderr: []string{"WARNI [root] unknown [pserve] setting ignored key=watch_file"}},
+		{name: "broken logging sections are fatal", ini: base + strings.Replace(loggingSections, "level = INFO", "level = LOUD", 1),
+			exit: ExitError, stderr: []string{"[logger_root] level", "LOUD"}, stderrLack: []string{"Starting server"}},
 		{name: "server section missing", ini: "[app:main]\npaste.app_factory = stubs:app\n", exit: ExitError,
 			stderr: []string{"No section 'main' (prefixed by 'server')"}},
 		{name: "every problem reported", ini: "[app:main]\nuse = egg:nope\n\n[server:main]\npaste.server_factory = stubs:server\nx = %(a)s\ny = %(b)s\n", exit: ExitError,

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Load benchmark: gowaitress (default options) against a plain net/http
+# server with the same handler, driven by wrk on loopback, alternating
+# A B A B. Prints the median requests/s of each and the ratio, then the
+# resident memory of each server holding IDLE idle keep-alive connections.
+#
+#   bash bench/run.sh            # ROUNDS=3 DURATION=5s IDLE=5000
+# Needs wrk (Debian: apt-get install wrk). Not a test: numbers depend on
+# the machine; the target is a ratio of at least 0.9 on every scenario.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+THREADS=${THREADS:-2}
+IDLE=${IDLE:-5000}
+A=127.0.0.1:18080 # gowaitress
+B=127.0.0.1:18081 # net/http
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
+ulimit -n 65536 2>/dev/null || true
+bin=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
+go build -o "$bin/benchserver" ./bench/cmd/benchserver
+go build -o "$bin/idleconns" ./bench/cmd/idleconns
+"$bin/benchserver" -server gowaitress -addr $A & PA=$!
+"$bin/benchserver" -server nethttp -addr $B & PB=$!
+sleep 1
+
+rps() { # addr path wrk-args...
+  local addr=$1 path=$2; shift 2
+  wrk -t"$THREADS" -d"$DURATION" "$@" "http://$addr$path" 2>/dev/null | awk '/^Requests\/sec:/ {print $2}'
+}
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+scenario() { # name path wrk-args...
+  local name=$1; shift
+  local ra=() rb=()
+  for _ in $(seq "$ROUNDS"); do
+    ra+=("$(rps $A "$@")")
+    rb+=("$(rps $B "$@")")
+  done
+  local ma mb
+  ma=$(printf '%s\n' "${ra[@]}" | median)
+  mb=$(printf '%s\n' "${rb[@]}" | median)
+  printf '%-28s gowaitress %12.0f  net/http %12.0f  ratio %.2f\n' "$name" "$ma" "$mb" "$(awk -v a="$ma" -v b="$mb" 'BEGIN {print a / b}')"
+}
+
+scenario "hello, 64 connections" /hello -c64
+scenario "hello, 256 connections" /hello -c256
+scenario "hello, pipelined x16" /hello -c64 -s bench/pipeline.lua
+scenario "1 MiB responses" /big -c64
+scenario "64 KiB uploads" /upload -c64 -s bench/upload.lua
+
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+idle() { # addr pid
+  local before after
+  before=$(rss "$2")
+  coproc IC { "$bin/idleconns" -addr "$1" -n "$IDLE"; }
+  read -r _ <&"${IC[0]}"
+  sleep 2
+  after=$(rss "$2")
+  eval "exec ${IC[1]}>&-"
+  wait "$IC_PID" 2>/dev/null || true
+  echo $(( (after - before) * 1024 / IDLE ))
+}
+ia=$(idle $A $PA)
+ib=$(idle $B $PB)
+printf '%-28s gowaitress %8d B   net/http %8d B per idle connection\n' "idle keep-alive memory" "$ia" "$ib"

@@ -1,0 +1,284 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/gowaitress/gowaitress/environ"
+	"go.uber.org/zap"
+)
+
+// ServeHTTP is the channel layer (§5.6, §6–§10): it is the handler of the
+// net/http engine, never called by users. It answers the connection layer's
+// errors, buffers the whole body, sets the request facts, applies proxy
+// headers and url_prefix, waits for one of `threads` slots, runs the app
+// into an output buffer and releases the slot before the client has read
+// the response.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, _ := r.Context().Value(connKey{}).(*conn)
+	var m *reqMeta
+	if c != nil {
+		if v := r.Header[metaHeader]; len(v) == 1 {
+			id, _ := strconv.ParseUint(v[0], 10, 64)
+			m = c.takeMeta(id)
+		}
+	}
+	delete(r.Header, metaHeader)
+	if m == nil {
+		m = &reqMeta{rawTarget: r.RequestURI, proto: r.Proto}
+	}
+	if m.err != nil {
+		s.writeError(w, m.err, "")
+		return
+	}
+	for _, h := range m.restore {
+		r.Header.Add(h[0], h[1])
+	}
+	r.RequestURI = m.rawTarget
+	if m.star {
+		r.URL.Path, r.URL.RawPath = "*", ""
+	}
+	r.Trailer = nil
+	if m.closeAfter {
+		w.Header().Set("Connection", "close")
+	}
+	origPath := r.URL.Path
+
+	// The whole body is received before the app is given a slot.
+	if m.chunked || r.ContentLength > 0 {
+		br := &bodyReader{sp: spool{limit: s.opts.InbufOverflow}}
+		_, err := io.Copy(&br.sp, r.Body)
+		if err != nil {
+			br.Close()
+			if c != nil {
+				if he := c.bodyErrorOf(m); he != nil {
+					s.writeError(w, he, "")
+					return
+				}
+			}
+			// The client went away mid-body: nothing to answer.
+			panic(http.ErrAbortHandler)
+		}
+		r.Body.Close()
+		if m.chunked {
+			n := br.sp.Len()
+			r.ContentLength = n
+			r.Header.Set("Content-Length", strconv.FormatInt(n, 10))
+			r.TransferEncoding = nil
+		}
+		r.Body = br
+		defer br.Close()
+	} else {
+		r.Body = http.NoBody
+		if r.ContentLength < 0 {
+			r.ContentLength = 0
+		}
+	}
+
+	// Request facts (§6, §9, §10).
+	serverPort := ""
+	if c != nil {
+		serverPort = c.serverPort()
+		if c.unix {
+			r.RemoteAddr = "localhost"
+		}
+	}
+	facts := environ.Facts{ScriptName: s.opts.URLPrefix, Scheme: s.opts.URLScheme,
+		ServerName: s.opts.ServerName, ServerPort: serverPort}
+	if len(s.trust) > 0 || s.opts.ClearUntrustedProxyHeaders {
+		if he := s.applyProxy(r, c, &facts); he != nil {
+			s.writeError(w, he, "")
+			return
+		}
+	}
+	normalizePath(r.URL, s.opts.URLPrefix)
+	r = environ.WithFacts(r, facts)
+	if r.Host != "" {
+		r.URL.Host = r.Host
+	}
+
+	if c != nil {
+		c.inProgress.Add(1)
+	}
+	if !s.acquire() {
+		if c != nil {
+			c.inProgress.Add(-1)
+		}
+		panic(http.ErrAbortHandler)
+	}
+	rw := newResponseWriter(s, w, r, c, origPath)
+	aborted := s.runApp(rw, r, origPath)
+	s.release()
+	if c != nil {
+		c.inProgress.Add(-1)
+		c.touch()
+	}
+	if aborted {
+		rw.abort()
+		panic(http.ErrAbortHandler)
+	}
+	rw.finish()
+}
+
+// runApp calls the application, turning a panic into a 500 when nothing
+// was sent yet; it reports whether the response must be cut off instead.
+func (s *Server) runApp(rw *responseWriter, r *http.Request, path string) (aborted bool) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			aborted = true
+			return
+		}
+		stack := debug.Stack()
+		s.log.Error("Exception while serving "+path, zap.Any("panic", p), zap.ByteString("stack", stack))
+		if !rw.discardForError() {
+			aborted = true
+			return
+		}
+		detail := ""
+		if s.opts.ExposeTracebacks {
+			detail = fmt.Sprintf("panic: %v\n\n%s", p, stack)
+		}
+		s.writeError(rw.w, &httpError{500, detail, r.Proto}, "")
+		rw.done = true
+	}()
+	s.handler.ServeHTTP(rw, r)
+	return false
+}
+
+func (s *Server) acquire() bool {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		n := s.waiting.Add(1)
+		s.qlog.Warn(fmt.Sprintf("Task queue depth is %d", n))
+		select {
+		case s.slots <- struct{}{}:
+			s.waiting.Add(-1)
+		case <-s.stopping:
+			s.waiting.Add(-1)
+			return false
+		}
+	}
+	select {
+	case <-s.stopping:
+		<-s.slots
+		return false
+	default:
+	}
+	s.running.Add(1)
+	return true
+}
+
+func (s *Server) release() {
+	s.running.Add(-1)
+	s.served.Add(1)
+	<-s.slots
+}
+
+// normalizePath collapses a leading run of slashes and strips url_prefix
+// with SCRIPT_NAME semantics (§9), keeping RawPath consistent.
+func normalizePath(u *url.URL, prefix string) {
+	if u.Path == "*" || u.Path == "" && u.Host != "" {
+		return
+	}
+	u.Path = collapse(u.Path)
+	if u.RawPath != "" {
+		u.RawPath = collapse(u.RawPath)
+	}
+	if prefix == "" || prefix == "/" {
+		return
+	}
+	switch {
+	case u.Path == prefix:
+		u.Path = ""
+	case strings.HasPrefix(u.Path, prefix+"/"):
+		u.Path = u.Path[len(prefix):]
+	default:
+		return
+	}
+	if u.RawPath != "" {
+		switch {
+		case u.RawPath == prefix:
+			u.RawPath = ""
+		case strings.HasPrefix(u.RawPath, prefix+"/"):
+			u.RawPath = u.RawPath[len(prefix):]
+		default:
+			u.RawPath = ""
+		}
+		if u.RawPath != "" && u.EscapedPath() != u.RawPath {
+			// keep only when still a valid encoding of Path
+			ru := url.URL{Path: u.Path, RawPath: u.RawPath}
+			if ru.EscapedPath() != u.RawPath {
+				u.RawPath = ""
+			}
+		}
+	}
+}
+
+func collapse(p string) string {
+	if len(p) > 1 && p[0] == '/' && p[1] == '/' {
+		return "/" + strings.TrimLeft(p, "/")
+	}
+	return p
+}
+
+var reasons = map[int]string{
+	400: "Bad Request", 413: "Request Entity Too Large", 431: "Request Header Fields Too Large",
+	500: "Internal Server Error", 501: "Not Implemented", 505: "HTTP Version Not Supported",
+}
+
+const genericDetail = "The server encountered an unexpected internal server error"
+
+// writeError writes a server-generated error page (§8) and makes the
+// connection close after it.
+func (s *Server) writeError(w http.ResponseWriter, e *httpError, _ string) {
+	reason := reasons[e.code]
+	if reason == "" {
+		reason = http.StatusText(e.code)
+	}
+	detail := e.detail
+	if detail == "" && e.code == 500 {
+		detail = genericDetail
+	}
+	tag := s.opts.Ident
+	if tag == "" {
+		tag = "server"
+	}
+	body := reason + "\r\n\r\n" + detail + "\r\n\r\n(generated by " + tag + ")"
+	h := w.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	h.Set("Connection", "close")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	if s.opts.Ident != "" {
+		h.Set("Server", s.opts.Ident)
+	}
+	w.WriteHeader(e.code)
+	io.WriteString(w, body)
+}
+
+// serverPort is SERVER_PORT: the listening port, or the Unix socket path.
+func (c *conn) serverPort() string {
+	switch a := c.raw.LocalAddr().(type) {
+	case *net.TCPAddr:
+		return strconv.Itoa(a.Port)
+	case *net.UnixAddr:
+		if c.srv.unixPath != "" {
+			return c.srv.unixPath
+		}
+		return a.Name
+	}
+	return ""
+}

@@ -1,0 +1,651 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// errBodyFraming is returned to net/http's body reader when the connection
+// layer found a framing error in a chunked body; the channel layer then
+// answers with the error recorded in the request's reqMeta.
+var errBodyFraming = errors.New("gowaitress: invalid request body framing")
+
+// metaHeader carries the reqMeta id from the connection layer to the
+// channel layer. Its name contains "_", so a client can never send it:
+// every such header is dropped by the connection layer.
+const metaHeader = "Gowaitress_meta"
+
+type pstate uint8
+
+const (
+	stHead pstate = iota
+	stBody
+	stChunkSize
+	stChunkData
+	stChunkCRLF
+	stTrailer
+	stDead
+)
+
+// conn is the connection layer (§4): a net.Conn whose every socket read
+// asks for recv_bytes and every socket write is at most send_bytes, which
+// stamps activity for the sweeper, validates each request head and body
+// framing with waitress's rules before net/http parses it, and lingers on
+// close so clients do not lose a final response to an RST.
+type conn struct {
+	raw  net.Conn
+	rc   syscall.RawConn
+	srv  *Server
+	unix bool
+
+	lastActivity atomic.Int64 // unix nanoseconds
+	inProgress   atomic.Int32 // requests queued for or holding a slot
+	hijacked     atomic.Bool
+	closeOnce    sync.Once
+	sawEOF       atomic.Bool
+
+	// Parser state: used only by the goroutine net/http reads from.
+	st        pstate
+	head      []byte // incomplete header block
+	headCount int    // bytes counted toward max_request_header_size
+	out       []byte // sanitized bytes waiting for net/http
+	outOff    int
+	remain    int64 // body bytes left (stBody, stChunkData)
+	bodyCount int64 // chunked bytes consumed
+	line      []byte
+	crlf      int
+	cur       *reqMeta
+	seq       uint64
+	rerr      error // sticky read error delivered after out
+
+	mu    sync.Mutex // guards metas
+	metas []*reqMeta
+
+	dmu      sync.Mutex // guards deadlines
+	httpDL   time.Time
+	headerDL time.Time
+}
+
+func newConn(raw net.Conn, s *Server) *conn {
+	c := &conn{raw: raw, srv: s}
+	if sc, ok := raw.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			c.rc = rc
+		}
+	}
+	_, c.unix = raw.(*net.UnixConn)
+	c.touch()
+	return c
+}
+
+func (c *conn) touch() { c.lastActivity.Store(time.Now().UnixNano()) }
+
+// LocalAddr, RemoteAddr and the deadlines pass through; the read deadline
+// is combined with the request header deadline.
+func (c *conn) LocalAddr() net.Addr                { return c.raw.LocalAddr() }
+func (c *conn) RemoteAddr() net.Addr               { return c.raw.RemoteAddr() }
+func (c *conn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }
+func (c *conn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.raw.SetWriteDeadline(t)
+}
+
+func (c *conn) SetReadDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.httpDL = t
+	return c.applyDeadlineLocked()
+}
+
+func (c *conn) applyDeadlineLocked() error {
+	d := c.httpDL
+	if !c.headerDL.IsZero() && (d.IsZero() || c.headerDL.Before(d)) {
+		d = c.headerDL
+	}
+	return c.raw.SetReadDeadline(d)
+}
+
+func (c *conn) setHeaderDeadline(t time.Time) {
+	c.dmu.Lock()
+	c.headerDL = t
+	c.applyDeadlineLocked()
+	c.dmu.Unlock()
+}
+
+// Read gives net/http the sanitized byte stream.
+func (c *conn) Read(p []byte) (int, error) {
+	for {
+		if c.outOff < len(c.out) {
+			n := copy(p, c.out[c.outOff:])
+			c.outOff += n
+			if c.outOff == len(c.out) {
+				putBuf(c.out)
+				c.out, c.outOff = nil, 0
+			}
+			return n, nil
+		}
+		if c.hijacked.Load() {
+			// After Hijack the bytes are the handler's protocol, not HTTP.
+			n, err := c.raw.Read(p)
+			if n > 0 {
+				c.touch()
+			}
+			return n, err
+		}
+		if c.rerr != nil {
+			return 0, c.rerr
+		}
+		if c.st == stDead {
+			return 0, io.EOF
+		}
+		err := c.sockRead()
+		if err != nil {
+			if c.outOff < len(c.out) {
+				continue
+			}
+			if isTimeout(err) {
+				c.dmu.Lock()
+				hd := c.headerDL
+				c.dmu.Unlock()
+				if !hd.IsZero() && !time.Now().Before(hd) {
+					// request_header_timeout: close without a response.
+					c.st = stDead
+					c.rerr = io.EOF
+					return 0, io.EOF
+				}
+				return 0, err
+			}
+			c.rerr = err
+			if c.st == stBody || c.st >= stChunkSize && c.st <= stTrailer {
+				return 0, io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// sockRead performs one socket read of recv_bytes and feeds the parser.
+func (c *conn) sockRead() error {
+	size := int(c.srv.opts.RecvBytes)
+	var (
+		n    int
+		rerr error
+		buf  []byte
+	)
+	if c.rc != nil {
+		err := c.rc.Read(func(fd uintptr) bool {
+			b := getBufSize(size)
+			for {
+				n, rerr = syscall.Read(int(fd), b[:size])
+				if rerr != syscall.EINTR {
+					break
+				}
+			}
+			if rerr == syscall.EAGAIN {
+				putBuf(b)
+				return false
+			}
+			buf = b
+			return true
+		})
+		if err != nil {
+			if buf != nil {
+				putBuf(buf)
+			}
+			return err
+		}
+		if rerr != nil {
+			putBuf(buf)
+			n = 0
+			rerr = os.NewSyscallError("read", rerr)
+		} else if n <= 0 {
+			rerr = io.EOF
+		}
+	} else {
+		buf = getBufSize(size)
+		n, rerr = c.raw.Read(buf[:size])
+	}
+	if h := c.srv.readHook; h != nil {
+		h(size, n)
+	}
+	if n > 0 {
+		c.touch()
+		c.feed(buf[:n])
+	}
+	if buf != nil {
+		putBuf(buf)
+	}
+	if rerr != nil {
+		if rerr == io.EOF {
+			c.sawEOF.Store(true)
+		} else if !isTimeout(rerr) {
+			c.srv.socketError(rerr)
+			c.sawEOF.Store(true)
+		}
+		return rerr
+	}
+	return nil
+}
+
+func isWS(b byte) bool {
+	return b == '\r' || b == '\n' || b == ' ' || b == '\t' || b == '\v' || b == '\f'
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+func (c *conn) emit(b []byte) {
+	if c.out == nil {
+		c.out = getBufSize(len(b))[:0]
+	}
+	c.out = append(c.out, b...)
+}
+
+func (c *conn) emitString(s string) {
+	if c.out == nil {
+		c.out = getBufSize(len(s))[:0]
+	}
+	c.out = append(c.out, s...)
+}
+
+// feed runs the request framing state machine over freshly received bytes.
+func (c *conn) feed(data []byte) {
+	o := &c.srv.opts
+	for len(data) > 0 {
+		switch c.st {
+		case stDead:
+			return
+		case stHead:
+			if len(c.head) == 0 {
+				i := 0
+				for i < len(data) && isWS(data[i]) {
+					i++
+				}
+				c.headCount += i
+				data = data[i:]
+				if int64(c.headCount) >= o.MaxRequestHeaderSize {
+					c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+					return
+				}
+				if len(data) == 0 {
+					return
+				}
+				if idx := bytes.Index(data, crlfcrlf); idx >= 0 {
+					end := idx + 4
+					if int64(c.headCount+end) >= o.MaxRequestHeaderSize {
+						c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+						return
+					}
+					c.gotHead(data[:idx])
+					data = data[end:]
+					continue
+				}
+				c.head = append(make([]byte, 0, len(data)+256), data...)
+				if int64(c.headCount+len(c.head)) >= o.MaxRequestHeaderSize {
+					c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+					return
+				}
+				c.startHeaderTimer()
+				return
+			}
+			start := len(c.head) - 3
+			if start < 0 {
+				start = 0
+			}
+			old := len(c.head)
+			c.head = append(c.head, data...)
+			idx := bytes.Index(c.head[start:], crlfcrlf)
+			if idx < 0 {
+				if int64(c.headCount+len(c.head)) >= o.MaxRequestHeaderSize {
+					c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+				}
+				return
+			}
+			end := start + idx + 4
+			if int64(c.headCount+end) >= o.MaxRequestHeaderSize {
+				c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+				return
+			}
+			head := c.head
+			c.head = nil
+			c.gotHead(head[:end-4])
+			data = data[end-old:]
+		case stBody:
+			n := int64(len(data))
+			if n > c.remain {
+				n = c.remain
+			}
+			c.emit(data[:n])
+			c.remain -= n
+			data = data[n:]
+			if c.remain == 0 {
+				c.st = stHead
+			}
+		case stChunkSize, stTrailer:
+			i := bytes.IndexByte(data, '\n')
+			take := len(data)
+			if i >= 0 {
+				take = i + 1
+			}
+			if !c.countBody(int64(take)) {
+				return
+			}
+			c.line = append(c.line, data[:take]...)
+			data = data[take:]
+			if i < 0 {
+				if len(c.line) > 4096 {
+					c.bodyError(badReq("Invalid chunk size", c.cur.proto))
+					return
+				}
+				continue
+			}
+			l := c.line
+			c.line = c.line[:0]
+			if len(l) < 2 || l[len(l)-2] != '\r' || bytes.ContainsAny(l[:len(l)-2], "\r\n") {
+				if c.st == stTrailer {
+					c.bodyError(badReq("Invalid header", c.cur.proto))
+				} else {
+					c.bodyError(badReq("Invalid chunk size", c.cur.proto))
+				}
+				return
+			}
+			l = l[:len(l)-2]
+			if c.st == stTrailer {
+				if len(l) == 0 {
+					c.emitString("0\r\n\r\n")
+					c.st = stHead
+					c.line = nil
+					continue
+				}
+				if !validTrailerLine(l) {
+					c.bodyError(badReq("Invalid header", c.cur.proto))
+					return
+				}
+				continue
+			}
+			sz, ext := l, []byte(nil)
+			if j := bytes.IndexByte(l, ';'); j >= 0 {
+				sz, ext = l[:j], l[j:]
+			}
+			if len(sz) == 0 || len(sz) > 15 {
+				c.bodyError(badReq("Invalid chunk size", c.cur.proto))
+				return
+			}
+			var size int64
+			for _, ch := range sz {
+				if !ishex(ch) {
+					c.bodyError(badReq("Invalid chunk size", c.cur.proto))
+					return
+				}
+				size = size<<4 | int64(unhex(ch))
+			}
+			if len(ext) > 0 && !validChunkExt(string(ext)) {
+				c.bodyError(badReq("Invalid chunk extension", c.cur.proto))
+				return
+			}
+			if size == 0 {
+				c.st = stTrailer
+				continue
+			}
+			c.emit(strconv.AppendInt(make([]byte, 0, 20), size, 16))
+			c.emitString("\r\n")
+			c.remain = size
+			c.st = stChunkData
+		case stChunkData:
+			n := int64(len(data))
+			if n > c.remain {
+				n = c.remain
+			}
+			if !c.countBody(n) {
+				return
+			}
+			c.emit(data[:n])
+			c.remain -= n
+			data = data[n:]
+			if c.remain == 0 {
+				c.st = stChunkCRLF
+				c.crlf = 0
+			}
+		case stChunkCRLF:
+			if !c.countBody(1) {
+				return
+			}
+			b := data[0]
+			data = data[1:]
+			if c.crlf == 0 && b == '\r' {
+				c.crlf = 1
+				continue
+			}
+			if c.crlf == 1 && b == '\n' {
+				c.emitString("\r\n")
+				c.st = stChunkSize
+				continue
+			}
+			c.bodyError(badReq("Chunk not properly terminated", c.cur.proto))
+			return
+		}
+	}
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// countBody counts chunked-stream bytes toward max_request_body_size.
+func (c *conn) countBody(n int64) bool {
+	c.bodyCount += n
+	if c.bodyCount >= c.srv.opts.MaxRequestBodySize {
+		c.bodyError(&httpError{413, "exceeds max_body of " + strconv.FormatInt(c.srv.opts.MaxRequestBodySize, 10), c.cur.proto})
+		return false
+	}
+	return true
+}
+
+func (c *conn) startHeaderTimer() {
+	if d := c.srv.opts.RequestHeaderTimeout; d > 0 {
+		c.setHeaderDeadline(time.Now().Add(d))
+	}
+}
+
+func (c *conn) stopHeaderTimer() {
+	if c.srv.opts.RequestHeaderTimeout > 0 {
+		c.dmu.Lock()
+		set := !c.headerDL.IsZero()
+		c.dmu.Unlock()
+		if set {
+			c.setHeaderDeadline(time.Time{})
+		}
+	}
+}
+
+func (c *conn) pushMeta(m *reqMeta) {
+	c.seq++
+	m.id = c.seq
+	c.mu.Lock()
+	c.metas = append(c.metas, m)
+	c.mu.Unlock()
+}
+
+// takeMeta returns the reqMeta with the given id, dropping older ones.
+func (c *conn) takeMeta(id uint64) *reqMeta {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.metas) > 0 {
+		m := c.metas[0]
+		c.metas[0] = nil
+		c.metas = c.metas[1:]
+		if m.id == id {
+			if len(c.metas) == 0 {
+				c.metas = nil
+			}
+			return m
+		}
+	}
+	return nil
+}
+
+func (c *conn) bodyErrorOf(m *reqMeta) *httpError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return m.bodyErr
+}
+
+// gotHead handles a complete header block (without its final CRLFCRLF).
+func (c *conn) gotHead(block []byte) {
+	c.stopHeaderTimer()
+	c.headCount = 0
+	ph := parseHead(block, c.srv.opts.MaxRequestBodySize)
+	m := ph.meta
+	if m.err != nil {
+		c.headError(m.err)
+		return
+	}
+	c.pushMeta(m)
+	c.emit(ph.out)
+	c.emitString(metaHeader + ": ")
+	c.emit(strconv.AppendUint(make([]byte, 0, 20), m.id, 10))
+	c.emitString("\r\n\r\n")
+	c.cur = m
+	switch {
+	case ph.chunked:
+		c.st = stChunkSize
+		c.bodyCount = 0
+	case ph.clen > 0:
+		c.st = stBody
+		c.remain = ph.clen
+	default:
+		c.st = stHead
+	}
+}
+
+// headError replaces the request by a synthetic one that the channel layer
+// answers with the error page; nothing after it is parsed.
+func (c *conn) headError(e *httpError) {
+	c.stopHeaderTimer()
+	m := &reqMeta{err: e, proto: e.proto}
+	c.pushMeta(m)
+	c.head = nil
+	c.emitString("GET / " + e.proto + "\r\nHost: error.invalid\r\n" + metaHeader + ": ")
+	c.emit(strconv.AppendUint(make([]byte, 0, 20), m.id, 10))
+	c.emitString("\r\n\r\n")
+	c.st = stDead
+}
+
+// bodyError records a framing error of the current body; the reader gets
+// errBodyFraming after the bytes already accepted.
+func (c *conn) bodyError(e *httpError) {
+	c.mu.Lock()
+	if c.cur != nil {
+		c.cur.bodyErr = e
+	}
+	c.mu.Unlock()
+	c.st = stDead
+	c.rerr = errBodyFraming
+	c.line = nil
+}
+
+// Write sends p in socket writes of at most send_bytes.
+func (c *conn) Write(p []byte) (int, error) {
+	max := int(c.srv.opts.SendBytes)
+	total := 0
+	for len(p) > 0 {
+		n := len(p)
+		if n > max {
+			n = max
+		}
+		w, err := c.raw.Write(p[:n])
+		if h := c.srv.writeHook; h != nil {
+			h(n)
+		}
+		total += w
+		if w > 0 {
+			c.touch()
+		}
+		if err != nil {
+			c.srv.socketError(err)
+			return total, err
+		}
+		p = p[n:]
+	}
+	return total, nil
+}
+
+// Close closes the connection. When the client has not closed its side, the
+// sending side is shut down first and incoming bytes are discarded until
+// the client closes or 500 ms pass (RFC 9112 §9.6).
+func (c *conn) Close() error {
+	c.closeOnce.Do(func() {
+		c.srv.forget(c)
+		cw, ok := c.raw.(interface{ CloseWrite() error })
+		if !ok || c.sawEOF.Load() || c.hijacked.Load() {
+			c.raw.Close()
+			c.srv.connClosed()
+			return
+		}
+		go func() {
+			cw.CloseWrite()
+			c.raw.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			b := getBufSize(4096)
+			for {
+				if _, err := c.raw.Read(b[:4096]); err != nil {
+					break
+				}
+			}
+			putBuf(b)
+			c.raw.Close()
+			c.srv.connClosed()
+		}()
+	})
+	return nil
+}
+
+// abort closes the connection at once, without lingering (sweeper,
+// forced shutdown).
+func (c *conn) abort() {
+	c.closeOnce.Do(func() {
+		c.srv.forget(c)
+		c.raw.Close()
+		c.srv.connClosed()
+	})
+}
+
+// socketError logs a socket error unless it is one of the "disconnected"
+// kinds, and only with log_socket_errors (§12).
+func (s *Server) socketError(err error) {
+	if !s.opts.LogSocketErrors || err == nil || isDisconnect(err) {
+		return
+	}
+	s.log.Error("Socket error", zap.Error(err))
+}
+
+func isDisconnect(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err) {
+		return true
+	}
+	for _, e := range []syscall.Errno{syscall.ECONNRESET, syscall.ENOTCONN, syscall.ESHUTDOWN, syscall.ECONNABORTED, syscall.EPIPE, syscall.EBADF} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}

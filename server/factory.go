@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/gowaitress/gowaitress/config"
+	"github.com/gowaitress/gowaitress/pastedeploy"
+)
+
+func init() {
+	for _, name := range []string{"waitress#main", "gowaitress#main"} {
+		pastedeploy.Register(name, pastedeploy.ServerFactory(Factory),
+			pastedeploy.Description("gowaitress HTTP server with every waitress option ([server:main] use = egg:waitress#main)"))
+	}
+}
+
+// Factory is the paste.server_factory registered as waitress#main and
+// gowaitress#main: it coerces the [server:*] section's local settings with
+// OptionsFromSettings (global_conf is ignored, as in waitress) and returns
+// a pastedeploy.Server whose Serve(app) binds the listeners and serves.
+func Factory(global, local *config.Settings) (pastedeploy.Server, error) {
+	opts, err := OptionsFromSettings(local)
+	if err != nil {
+		return nil, err
+	}
+	return &AppServer{Options: opts}, nil
+}
+
+// AppServer adapts Server to pastedeploy.Server: the application is given
+// to Serve rather than to New.
+type AppServer struct {
+	// Options are the options the server is created with.
+	Options Options
+
+	mu      sync.Mutex
+	srv     *Server
+	stopped bool
+	ready   chan struct{}
+}
+
+func (a *AppServer) readyCh() chan struct{} {
+	if a.ready == nil {
+		a.ready = make(chan struct{})
+	}
+	return a.ready
+}
+
+// Serve creates the server for app (binding its listeners) and serves until
+// Shutdown; it returns nil after a graceful stop.
+func (a *AppServer) Serve(app http.Handler) error {
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return nil
+	}
+	if a.srv != nil {
+		a.mu.Unlock()
+		return errors.New("server: Serve called twice")
+	}
+	s, err := New(app, a.Options)
+	if err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	a.srv = s
+	close(a.readyCh())
+	a.mu.Unlock()
+	return s.Serve()
+}
+
+// Addrs waits until Serve has bound the listeners (or ctx ends) and
+// returns their addresses.
+func (a *AppServer) Addrs(ctx context.Context) ([]net.Addr, error) {
+	a.mu.Lock()
+	ch := a.readyCh()
+	a.mu.Unlock()
+	select {
+	case <-ch:
+		return a.srv.Addrs(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Server returns the underlying server once Serve has created it, else nil.
+func (a *AppServer) Server() *Server {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.srv
+}
+
+// Shutdown stops the server gracefully (see Server.Shutdown); before Serve
+// it makes a later Serve return nil at once.
+func (a *AppServer) Shutdown(ctx context.Context) error {
+	a.mu.Lock()
+	s := a.srv
+	a.stopped = true
+	a.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return s.Shutdown(ctx)
+}

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gowaitress/gowaitress/pastedeploy"
+	"go.uber.org/zap"
+)
+
+func TestFactoryRegistered(t *testing.T) {
+	for _, name := range []string{"waitress#main", "gowaitress#main"} {
+		f, ok := pastedeploy.Default.Lookup(name, pastedeploy.ProtoServer)
+		if !ok {
+			t.Errorf("%s not registered as a server factory", name)
+			continue
+		}
+		if f.Keys != nil {
+			t.Errorf("%s declares Keys; unknown keys are checked by OptionsFromSettings", name)
+		}
+		if f.Description == "" {
+			t.Errorf("%s has no description", name)
+		}
+	}
+}
+
+func TestFactoryServe(t *testing.T) {
+	if _, err := Factory(nil, section("therads", "4")); err == nil ||
+		!strings.Contains(err.Error(), `production.ini [server:main] therads: unknown option (did you mean "threads"?)`) {
+		t.Errorf("unknown key: %v", err)
+	}
+	ps, err := Factory(nil, section("listen", "127.0.0.1:0", "ident", "Factory/1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := ps.(*AppServer)
+	as.Options.Logger = zap.NewNop()
+	done := make(chan error, 1)
+	go func() {
+		done <- ps.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hi")) }))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	addrs, err := as.Addrs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, "tcp", addrs[0].String())
+	resp, body := roundTrip(t, c, bufio.NewReader(c), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if body != "hi" || resp.Header.Get("Server") != "Factory/1" {
+		t.Errorf("%q %q", body, resp.Header.Get("Server"))
+	}
+	c.Close()
+	if err := ps.Shutdown(ctx); err != nil {
+		t.Error(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve after Shutdown: %v", err)
+	}
+	// Shutdown before Serve makes Serve return at once.
+	ps2, _ := Factory(nil, section("listen", "127.0.0.1:0"))
+	ps2.Shutdown(ctx)
+	if err := ps2.Serve(http.NotFoundHandler()); err != nil {
+		t.Error(err)
+	}
+	if err := ps2.Serve(nil); err != nil {
+		t.Error(err)
+	}
+	ps3, _ := Factory(nil, section("listen", "127.0.0.1:0"))
+	if err := ps3.Serve(nil); err == nil || !strings.Contains(err.Error(), "handler is nil") {
+		t.Errorf("nil app: %v", err)
+	}
+}

@@ -1,0 +1,391 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
+)
+
+// responseWriter is the app's http.ResponseWriter (§7): the app writes into
+// an output buffer (memory up to outbuf_overflow, then a temporary file);
+// the bytes reach net/http's writer in the connection goroutine or in a
+// drainer goroutine started once send_bytes bytes wait or on Flush, so the
+// app's slot is freed before a slow client has read the response.
+type responseWriter struct {
+	s    *Server
+	w    http.ResponseWriter // net/http's
+	r    *http.Request
+	c    *conn
+	path string
+
+	status       int
+	wroteHeader  bool // status fixed (logical commit)
+	committed    bool // net/http's WriteHeader called
+	failed       bool // replaced by an error page
+	done         bool // response completed by the channel (error page)
+	head         bool
+	bodyOK       bool
+	declared     int64 // Content-Length set by the app, -1 if none
+	written      int64 // body bytes accepted
+	flushed      bool
+	warnedOver   bool
+	warnedNoBody bool
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	buf      spool
+	drainer  bool
+	finished bool // app returned: drain everything and stop
+	flushReq bool
+	werr     error // write error seen by the drainer
+	exited   chan struct{}
+}
+
+func newResponseWriter(s *Server, w http.ResponseWriter, r *http.Request, c *conn, path string) *responseWriter {
+	rw := &responseWriter{s: s, w: w, r: r, c: c, path: path, declared: -1, head: r.Method == "HEAD"}
+	rw.buf.limit = s.opts.OutbufOverflow
+	rw.cond = sync.NewCond(&rw.mu)
+	return rw
+}
+
+func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
+
+func (rw *responseWriter) WriteHeader(code int) {
+	if rw.wroteHeader || rw.failed {
+		return
+	}
+	if code >= 100 && code <= 199 && code != 101 {
+		if !rw.committed && !rw.drainer {
+			rw.w.WriteHeader(code) // interim response, sent at once by net/http
+		}
+		return
+	}
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	rw.wroteHeader = true
+	rw.status = code
+	rw.bodyOK = !(code == 204 || code == 304)
+	if cl := rw.w.Header().Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64); err == nil && n >= 0 {
+			rw.declared = n
+		}
+	}
+}
+
+var errClientGone = errors.New("gowaitress: client disconnected")
+
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	if rw.failed {
+		return 0, http.ErrHandlerTimeout
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !rw.bodyOK {
+		if !rw.warnedNoBody {
+			rw.warnedNoBody = true
+			rw.s.log.Warn(fmt.Sprintf("application-written content was ignored due to HTTP response that may not contain a message-body: (%d)", rw.status))
+		}
+		return 0, http.ErrBodyNotAllowed
+	}
+	var err error
+	if rw.declared >= 0 && rw.written+int64(len(p)) > rw.declared {
+		p = p[:rw.declared-rw.written]
+		err = http.ErrContentLength
+		if !rw.warnedOver {
+			rw.warnedOver = true
+			rw.s.log.Warn(fmt.Sprintf("application-written content exceeded the number of bytes specified by Content-Length header (%d)", rw.declared))
+		}
+	}
+	rw.written += int64(len(p))
+	if rw.head || len(p) == 0 {
+		return len(p), err
+	}
+	rw.mu.Lock()
+	if rw.werr != nil {
+		rw.mu.Unlock()
+		return 0, rw.werr
+	}
+	for rw.drainer && rw.buf.Len() > rw.s.opts.OutbufHighWatermark && rw.werr == nil {
+		rw.cond.Wait()
+	}
+	if rw.werr != nil {
+		rw.mu.Unlock()
+		return 0, rw.werr
+	}
+	if _, werr := rw.buf.Write(p); werr != nil {
+		rw.mu.Unlock()
+		return 0, werr
+	}
+	pending := rw.buf.Len()
+	if rw.drainer {
+		rw.cond.Broadcast()
+	}
+	rw.mu.Unlock()
+	if !rw.drainer && pending >= rw.s.opts.SendBytes {
+		if !rw.commit() {
+			return 0, http.ErrHandlerTimeout
+		}
+		rw.startDrainer()
+	}
+	return len(p), err
+}
+
+// Flush sends the buffered output now (asynchronously: the app does not
+// wait for a slow client).
+func (rw *responseWriter) Flush() {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	if rw.failed {
+		return
+	}
+	rw.flushed = true
+	if !rw.drainer {
+		if !rw.commit() {
+			return
+		}
+		rw.startDrainer()
+	}
+	rw.mu.Lock()
+	rw.flushReq = true
+	rw.cond.Broadcast()
+	rw.mu.Unlock()
+}
+
+// Hijack lets the app take over the connection (before any output).
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := rw.w.(http.Hijacker)
+	if !ok || rw.committed || rw.drainer {
+		return nil, nil, http.ErrNotSupported
+	}
+	nc, brw, err := hj.Hijack()
+	if err == nil && rw.c != nil {
+		rw.c.hijacked.Store(true)
+		rw.s.forget(rw.c)
+		rw.committed = true
+		rw.done = true
+	}
+	return nc, brw, err
+}
+
+// validHeaders checks what net/http would silently mangle (§7.1).
+func validHeaders(h http.Header) string {
+	for k, vs := range h {
+		if !isToken(k) {
+			return k
+		}
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return k
+			}
+		}
+		if strings.EqualFold(k, "Content-Length") {
+			for _, v := range vs {
+				v = strings.TrimSpace(v)
+				if v == "" {
+					return k
+				}
+				for i := 0; i < len(v); i++ {
+					if v[i] < '0' || v[i] > '9' {
+						return k
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// commit calls net/http's WriteHeader with the final header block; invalid
+// app headers turn the response into a 500. It reports whether the app's
+// response goes on.
+func (rw *responseWriter) commit() bool {
+	if rw.committed {
+		return !rw.failed
+	}
+	rw.committed = true
+	h := rw.w.Header()
+	if bad := validHeaders(h); bad != "" {
+		rw.s.log.Error("Exception while serving "+rw.path, zap.String("error", "invalid response header"), zap.String("header", bad))
+		rw.failWith500()
+		return false
+	}
+	if rw.s.opts.Ident != "" {
+		if _, ok := h["Server"]; !ok {
+			h["Server"] = []string{rw.s.opts.Ident}
+		}
+	}
+	rw.w.WriteHeader(rw.status)
+	return true
+}
+
+func (rw *responseWriter) failWith500() {
+	rw.failed = true
+	rw.mu.Lock()
+	rw.buf.Reset()
+	rw.mu.Unlock()
+	rw.s.writeError(rw.w, &httpError{500, "", rw.r.Proto}, "")
+	rw.done = true
+}
+
+// discardForError drops buffered output for a 500 after a panic; false when
+// bytes may already have left the server.
+func (rw *responseWriter) discardForError() bool {
+	if rw.committed || rw.drainer {
+		return false
+	}
+	rw.mu.Lock()
+	rw.buf.Reset()
+	rw.mu.Unlock()
+	rw.failed = true
+	return true
+}
+
+func (rw *responseWriter) startDrainer() {
+	rw.mu.Lock()
+	rw.drainer = true
+	rw.exited = make(chan struct{})
+	rw.mu.Unlock()
+	go rw.drain()
+}
+
+// drain copies buffered output to net/http's writer and flushes it, in
+// pieces; it exits when the app has finished and everything is sent, or on
+// a write error.
+func (rw *responseWriter) drain() {
+	defer close(rw.exited)
+	chunk := getBufSize(64 << 10)
+	defer putBuf(chunk)
+	headerOut := false
+	for {
+		rw.mu.Lock()
+		for rw.buf.Len() == 0 && !rw.finished && !rw.flushReq && rw.werr == nil {
+			rw.cond.Wait()
+		}
+		if rw.werr != nil {
+			rw.mu.Unlock()
+			return
+		}
+		n, _ := rw.buf.Read(chunk)
+		empty := rw.buf.Len() == 0
+		if empty {
+			rw.buf.Reset()
+		}
+		flush := rw.flushReq || empty
+		rw.flushReq = false
+		fin := rw.finished && empty
+		rw.cond.Broadcast()
+		rw.mu.Unlock()
+		if n > 0 {
+			if _, err := rw.w.Write(chunk[:n]); err != nil {
+				rw.gone(err)
+				return
+			}
+		}
+		if flush && (n > 0 || !headerOut) {
+			headerOut = true
+			if err := http.NewResponseController(rw.w).Flush(); err != nil {
+				rw.gone(err)
+				return
+			}
+		}
+		if fin {
+			return
+		}
+	}
+}
+
+func (rw *responseWriter) gone(err error) {
+	rw.mu.Lock()
+	if rw.werr == nil {
+		rw.werr = errClientGone
+		rw.s.log.Info("Client disconnected while serving "+rw.path, zap.Error(err))
+	}
+	rw.buf.Reset()
+	rw.cond.Broadcast()
+	rw.mu.Unlock()
+}
+
+// finish completes the response after the app returned and its slot was
+// released.
+func (rw *responseWriter) finish() {
+	if rw.done {
+		return
+	}
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	if rw.failed {
+		return
+	}
+	if rw.drainer {
+		rw.mu.Lock()
+		rw.finished = true
+		rw.cond.Broadcast()
+		rw.mu.Unlock()
+		<-rw.exited
+		return
+	}
+	h := rw.w.Header()
+	if bad := validHeaders(h); bad != "" {
+		rw.commit() // answers 500
+		return
+	}
+	if rw.declared >= 0 && rw.written < rw.declared && !rw.head && rw.bodyOK {
+		rw.s.log.Warn(fmt.Sprintf("application returned too few bytes (%d) for specified Content-Length (%d) via app_iter", rw.written, rw.declared))
+		h.Set("Connection", "close")
+	}
+	if _, has := h["Content-Length"]; !has && rw.declared < 0 && rw.bodyOK && !rw.flushed {
+		h.Set("Content-Length", strconv.FormatInt(rw.written, 10))
+	}
+	if !rw.commit() {
+		return
+	}
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if b, ok := rw.buf.Bytes(); ok {
+		if len(b) > 0 {
+			rw.w.Write(b)
+		}
+	} else {
+		chunk := getBufSize(64 << 10)
+		for {
+			n, _ := rw.buf.Read(chunk)
+			if n == 0 {
+				break
+			}
+			if _, err := rw.w.Write(chunk[:n]); err != nil {
+				break
+			}
+		}
+		putBuf(chunk)
+	}
+	rw.buf.Reset()
+}
+
+// abort waits for the drainer to push what it already has, then lets the
+// caller cut the response off.
+func (rw *responseWriter) abort() {
+	if rw.drainer {
+		rw.mu.Lock()
+		rw.finished = true
+		rw.cond.Broadcast()
+		rw.mu.Unlock()
+		<-rw.exited
+	}
+	rw.mu.Lock()
+	rw.buf.Reset()
+	rw.mu.Unlock()
+}

@@ -1,0 +1,415 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// ErrNilHandler is returned by New for a nil handler.
+var ErrNilHandler = errors.New("server: the handler is nil (did the app factory return a nil http.Handler?)")
+
+// Server is a gowaitress server: listeners, connection layer, net/http's
+// HTTP/1.1 engine and the channel layer around one http.Handler.
+type Server struct {
+	opts    Options
+	handler http.Handler
+	log     *zap.Logger
+	qlog    *zap.Logger
+	hs      *http.Server
+	trust   []trustEntry
+	xheads  map[string]bool // trusted proxy headers
+
+	listeners []net.Listener
+	unixPath  string
+	unixIno   uint64
+
+	slots    chan struct{}
+	waiting  atomic.Int64
+	running  atomic.Int64
+	served   atomic.Int64
+	stopping chan struct{}
+	stopOnce sync.Once
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	conns    map[*conn]struct{}
+	open     int
+	atLimit  bool
+	lnClosed bool
+
+	serveMu  sync.Mutex
+	serving  bool
+	shutdown atomic.Bool
+	sweepEnd chan struct{}
+
+	// Test hooks: every socket read (bytes asked, bytes got) and write.
+	readHook  func(asked, got int)
+	writeHook func(n int)
+}
+
+type connKey struct{}
+
+// New validates opts, creates the listening sockets and returns a server
+// ready to Serve handler. Bind failures are errors naming the address.
+func New(handler http.Handler, opts Options) (*Server, error) {
+	if handler == nil {
+		return nil, ErrNilHandler
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:     opts,
+		handler:  handler,
+		log:      opts.logger().Named("waitress"),
+		slots:    make(chan struct{}, opts.Threads),
+		stopping: make(chan struct{}),
+		conns:    make(map[*conn]struct{}),
+		sweepEnd: make(chan struct{}),
+	}
+	s.qlog = s.log.Named("queue")
+	s.cond = sync.NewCond(&s.mu)
+	for _, t := range opts.TrustedProxy {
+		e, _ := parseTrust(t)
+		s.trust = append(s.trust, e)
+	}
+	s.xheads = map[string]bool{}
+	if len(opts.TrustedProxy) > 0 && len(opts.TrustedProxyHeaders) == 0 {
+		s.xheads["x-forwarded-proto"] = true
+	}
+	for _, h := range opts.TrustedProxyHeaders {
+		s.xheads[h] = true
+	}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	s.hs = &http.Server{
+		Handler:                      s,
+		MaxHeaderBytes:               int(min(opts.MaxRequestHeaderSize, 1<<40)) + 64<<10,
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     log.New(&zapWriter{s.log}, "", 0),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if wc, ok := c.(*conn); ok {
+				return context.WithValue(ctx, connKey{}, wc)
+			}
+			return ctx
+		},
+	}
+	return s, nil
+}
+
+type zapWriter struct{ l *zap.Logger }
+
+func (w *zapWriter) Write(p []byte) (int, error) {
+	msg := string(p)
+	if len(msg) > 0 && msg[len(msg)-1] == '\n' {
+		msg = msg[:len(msg)-1]
+	}
+	w.l.Warn(msg)
+	return len(p), nil
+}
+
+func (s *Server) listen() error {
+	o := &s.opts
+	var ls []net.Listener
+	fail := func(err error) error {
+		for _, l := range ls {
+			l.Close()
+		}
+		return err
+	}
+	switch {
+	case o.socketsSet():
+		fds, err := inheritedFDs(o)
+		if err != nil {
+			return err
+		}
+		got, err := listenInherited(fds, o.Backlog)
+		if err != nil {
+			return err
+		}
+		ls = got
+	case o.UnixSocket != "":
+		l, err := listenUnix(o.UnixSocket, o.UnixSocketPerms, o.Backlog)
+		if err != nil {
+			return err
+		}
+		s.unixPath = o.UnixSocket
+		s.unixIno = inode(o.UnixSocket)
+		ls = append(ls, l)
+	default:
+		entries, defPort := o.effectiveListen()
+		addrs, err := resolveListen(entries, defPort, o.IPv4, o.IPv6)
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			l, err := listenTCP(a, o.Backlog)
+			if err != nil {
+				return fail(err)
+			}
+			ls = append(ls, l)
+		}
+	}
+	for _, l := range ls {
+		s.listeners = append(s.listeners, &limitListener{Listener: l, s: s})
+	}
+	return nil
+}
+
+// Addrs returns the addresses the server listens on (the ports actually
+// bound, useful with port 0).
+func (s *Server) Addrs() []net.Addr {
+	out := make([]net.Addr, len(s.listeners))
+	for i, l := range s.listeners {
+		out[i] = l.Addr()
+	}
+	return out
+}
+
+// Options returns the options the server runs with.
+func (s *Server) Options() Options { return s.opts }
+
+// Stats are the server's counters (waitress issue #303).
+type Stats struct {
+	OpenConnections int   // client connections open (including lingering and hijacked)
+	Busy            int   // handlers running (slots in use)
+	Idle            int   // free slots
+	Queued          int   // requests waiting for a slot
+	Served          int64 // handlers completed
+}
+
+// Stats returns a snapshot of the server's counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	open := s.open
+	s.mu.Unlock()
+	busy := int(s.running.Load())
+	return Stats{OpenConnections: open, Busy: busy, Idle: s.opts.Threads - busy,
+		Queued: int(s.waiting.Load()), Served: s.served.Load()}
+}
+
+// Serve logs the start lines and serves until Shutdown; it returns nil after
+// a graceful Shutdown, or the first listener error.
+func (s *Server) Serve() error {
+	s.serveMu.Lock()
+	if s.serving {
+		s.serveMu.Unlock()
+		return errors.New("server: Serve called twice")
+	}
+	s.serving = true
+	s.serveMu.Unlock()
+	if s.shutdown.Load() {
+		return nil
+	}
+	for _, name := range s.opts.noEffectOptions() {
+		s.log.Warn(name + " has no effect in gowaitress and is ignored")
+	}
+	if len(s.opts.TrustedProxy) > 0 && len(s.opts.TrustedProxyHeaders) == 0 {
+		s.log.Warn("No proxy headers were marked as trusted, but trusted_proxy was set; trusting X-Forwarded-Proto only (set trusted_proxy_headers to silence this warning)")
+	}
+	for _, l := range s.listeners {
+		s.log.Info("Serving on " + servingURL(l.Addr()))
+	}
+	go s.sweep()
+	errc := make(chan error, len(s.listeners))
+	for _, l := range s.listeners {
+		go func(l net.Listener) { errc <- s.hs.Serve(l) }(l)
+	}
+	var first error
+	for range s.listeners {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && first == nil {
+			first = err
+			s.closeListeners()
+		}
+	}
+	if s.shutdown.Load() {
+		return nil
+	}
+	return first
+}
+
+// Shutdown stops accepting, closes idle connections, and lets requests
+// already received (queued or running) finish; each connection is closed
+// after its current response. When ctx ends first it logs the handlers
+// still running and the queued requests cancelled, closes every connection
+// and returns ctx.Err(). A Unix socket file created by the server is
+// removed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdown.Store(true)
+	s.stopSweeper()
+	err := s.hs.Shutdown(ctx)
+	s.closeListeners()
+	if err != nil {
+		if n := s.running.Load(); n > 0 {
+			s.log.Warn(fmt.Sprintf("%d thread(s) still running", n))
+		}
+		if n := s.waiting.Load(); n > 0 {
+			s.log.Warn(fmt.Sprintf("Canceling %d pending task(s)", n))
+		}
+		s.stopOnce.Do(func() { close(s.stopping) })
+		s.hs.Close()
+		s.mu.Lock()
+		var all []*conn
+		for c := range s.conns {
+			all = append(all, c)
+		}
+		s.mu.Unlock()
+		for _, c := range all {
+			c.abort()
+		}
+	}
+	s.removeUnixSocket()
+	return err
+}
+
+// Close closes every listener and connection at once.
+func (s *Server) Close() error {
+	s.shutdown.Store(true)
+	s.stopSweeper()
+	s.stopOnce.Do(func() { close(s.stopping) })
+	err := s.hs.Close()
+	s.closeListeners()
+	s.removeUnixSocket()
+	return err
+}
+
+func (s *Server) stopSweeper() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.sweepEnd:
+	default:
+		close(s.sweepEnd)
+	}
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	s.lnClosed = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	for _, l := range s.listeners {
+		l.Close()
+	}
+}
+
+func (s *Server) removeUnixSocket() {
+	if s.unixPath != "" && s.unixIno != 0 && inode(s.unixPath) == s.unixIno {
+		os.Remove(s.unixPath)
+	}
+}
+
+func inode(path string) uint64 {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return 0
+	}
+	if st, ok := fi.Sys().(interface{ Ino() uint64 }); ok {
+		return st.Ino()
+	}
+	return statIno(fi)
+}
+
+// limitListener stops accepting while connection_limit client connections
+// are open (over all listeners) and wraps every accepted connection.
+type limitListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	s := l.s
+	s.mu.Lock()
+	for s.open >= s.opts.ConnectionLimit && !s.lnClosed {
+		s.cond.Wait()
+	}
+	closed := s.lnClosed
+	s.mu.Unlock()
+	if closed {
+		return nil, net.ErrClosed
+	}
+	delay := 5 * time.Millisecond
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Temporary() { //nolint:staticcheck // EMFILE/ENFILE
+				if s.opts.LogSocketErrors {
+					s.log.Warn("server accept() threw an exception", zap.Error(err))
+				}
+				time.Sleep(delay)
+				if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				continue
+			}
+			return nil, err
+		}
+		wc := newConn(c, s)
+		s.mu.Lock()
+		s.open++
+		s.conns[wc] = struct{}{}
+		if s.open >= s.opts.ConnectionLimit && !s.atLimit {
+			s.atLimit = true
+			s.log.Warn("total open connections reached the connection limit, no longer accepting new connections")
+		}
+		s.mu.Unlock()
+		return wc, nil
+	}
+}
+
+// forget removes c from the sweeper's table (closed or hijacked).
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// connClosed is called once per client connection when its socket closes.
+func (s *Server) connClosed() {
+	s.mu.Lock()
+	s.open--
+	if s.atLimit && s.open < s.opts.ConnectionLimit {
+		s.atLimit = false
+		s.log.Info("total open connections dropped below the connection limit, listening again")
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// sweep closes, every cleanup_interval, the connections with no request in
+// progress whose last activity is older than channel_timeout (§4.3).
+func (s *Server) sweep() {
+	t := time.NewTicker(s.opts.CleanupInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.sweepEnd:
+			return
+		case now := <-t.C:
+			cutoff := now.Add(-s.opts.ChannelTimeout).UnixNano()
+			var idle []*conn
+			s.mu.Lock()
+			for c := range s.conns {
+				if c.inProgress.Load() == 0 && c.lastActivity.Load() <= cutoff {
+					idle = append(idle, c)
+				}
+			}
+			s.mu.Unlock()
+			for _, c := range idle {
+				c.abort()
+			}
+		}
+	}
+}
