@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -156,60 +157,109 @@ options:
   -h, --help                show this help
 `
 
-// ParseServeArgs parses the arguments after `serve`. Options and NAME=VALUE
-// variables may come in any order (pserve refuses variables after options).
+// ParseServeArgs parses the arguments after `serve` (spec pserve.md §1.2).
+// Options, the config file and NAME=VALUE variables may come in any order
+// (pserve refuses variables after options); "--" ends the options. Option
+// values may be attached (--app-name=x, -nx) or separate; short flags
+// combine (-qv). A positional argument is a variable when it has a '=' and
+// the text before it has no '/', '?' or '#'; the first other one is the
+// config file.
 func ParseServeArgs(args []string) (ServeArgs, error) {
 	a := ServeArgs{Vars: map[string]string{}, Verbose: 1, ReloadInterval: time.Second}
-	value := func(i *int, opt string) (string, error) {
+	// next returns the value of option opt: attached, or the next argument.
+	next := func(i *int, opt, attached string, hasAttached bool) (string, error) {
+		if hasAttached {
+			return attached, nil
+		}
 		if *i+1 >= len(args) {
 			return "", &usageError{fmt.Sprintf("option %s needs a value", opt)}
 		}
 		*i++
 		return args[*i], nil
 	}
-	var err error
+	optionsDone := false
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
-		name, inline, hasInline := strings.Cut(arg, "=")
+		var err error
 		switch {
-		case arg == "-h" || arg == "--help":
-			a.Help = true
-		case arg == "--reload":
-			a.Reload = true
-		case arg == "-q" || arg == "--quiet":
-			a.Verbose = 0
-		case arg == "--verbose":
-			a.Verbose++
-		case strings.HasPrefix(arg, "-v") && strings.Trim(arg[1:], "v") == "":
-			a.Verbose += len(arg) - 1
-		case arg == "-n" || arg == "--app-name" || arg == "--server-name" || arg == "--reload-interval":
-			var v string
-			if v, err = value(&i, arg); err != nil {
-				return a, err
+		case optionsDone || arg == "-" || !strings.HasPrefix(arg, "-"):
+			err = a.positional(arg)
+		case arg == "--":
+			optionsDone = true
+		case strings.HasPrefix(arg, "--"):
+			name, val, hasVal := strings.Cut(arg, "=")
+			switch name {
+			case "--help", "--reload", "--verbose", "--quiet":
+				if hasVal {
+					return a, &usageError{fmt.Sprintf("option %s takes no value", name)}
+				}
+				a.flag(name)
+			case "--app-name", "--server-name", "--reload-interval":
+				if val, err = next(&i, name, val, hasVal); err == nil {
+					err = a.setOption(name, val)
+				}
+			case "--browser", "--server":
+				return a, &usageError{fmt.Sprintf("-%c/%s is not supported", name[2], name)}
+			default:
+				return a, &usageError{fmt.Sprintf("unknown option %s", name)}
 			}
-			err = a.setOption(arg, v)
-		case strings.HasPrefix(arg, "--") && hasInline:
-			err = a.setOption(name, inline)
-		case strings.HasPrefix(arg, "-") && arg != "-":
-			return a, &usageError{fmt.Sprintf("unknown option %s", arg)}
-		case hasInline:
-			if name == "" {
-				return a, &usageError{fmt.Sprintf("malformed variable %q: want NAME=VALUE", arg)}
+		default: // a cluster of short options: -qv, -vv, -nNAME
+			for j := 1; j < len(arg) && err == nil; j++ {
+				switch c := arg[j]; c {
+				case 'h', 'v', 'q':
+					a.flag(string([]byte{'-', c}))
+				case 'n':
+					var v string
+					if v, err = next(&i, "-n", arg[j+1:], j+1 < len(arg)); err == nil {
+						a.AppName = v
+					}
+					j = len(arg)
+				case 'b', 's':
+					long := map[byte]string{'b': "--browser", 's': "--server"}[c]
+					return a, &usageError{fmt.Sprintf("-%c/%s is not supported", c, long)}
+				default:
+					return a, &usageError{fmt.Sprintf("unknown option -%c (in %s)", c, arg)}
+				}
 			}
-			a.Vars[name] = inline
-		case a.ConfigURI == "":
-			a.ConfigURI = arg
-		default:
-			return a, &usageError{fmt.Sprintf("unexpected argument %q: want NAME=VALUE (the config file is %q)", arg, a.ConfigURI)}
 		}
 		if err != nil {
 			return a, err
 		}
 	}
 	if a.ConfigURI == "" && !a.Help {
-		return a, &usageError{"you must give a config file"}
+		return a, &usageError{"You must give a config file"}
 	}
 	return a, nil
+}
+
+// flag applies an option without a value.
+func (a *ServeArgs) flag(opt string) {
+	switch opt {
+	case "-h", "--help":
+		a.Help = true
+	case "--reload":
+		a.Reload = true
+	case "-v", "--verbose":
+		a.Verbose++
+	case "-q", "--quiet":
+		a.Verbose = 0
+	}
+}
+
+// positional takes a variable assignment or the config file.
+func (a *ServeArgs) positional(arg string) error {
+	if name, val, ok := strings.Cut(arg, "="); ok && !strings.ContainsAny(name, "/?#") {
+		if name == "" {
+			return &usageError{fmt.Sprintf("Variable assignment '%s' invalid (empty name)", arg)}
+		}
+		a.Vars[name] = val
+		return nil
+	}
+	if a.ConfigURI == "" {
+		a.ConfigURI = arg
+		return nil
+	}
+	return &usageError{fmt.Sprintf("Variable assignment '%s' invalid (no \"=\"); the config file is %q", arg, a.ConfigURI)}
 }
 
 func (a *ServeArgs) setOption(opt, v string) error {
@@ -219,13 +269,11 @@ func (a *ServeArgs) setOption(opt, v string) error {
 	case "--server-name":
 		a.ServerName = v
 	case "--reload-interval":
-		d, err := time.ParseDuration(v + "s")
-		if err != nil || d <= 0 {
-			return &usageError{fmt.Sprintf("--reload-interval: want a positive number of seconds, got %q", v)}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return &usageError{fmt.Sprintf("--reload-interval: want a positive whole number of seconds, got %q", v)}
 		}
-		a.ReloadInterval = d
-	default:
-		return &usageError{fmt.Sprintf("unknown option %s", opt)}
+		a.ReloadInterval = time.Duration(n) * time.Second
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cliCases is the shape of integration_test/testdata/conformance/cli/cases.json
@@ -75,13 +76,21 @@ func TestParseServeArgsErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "you must give a config file"},
-		{[]string{"app.ini", "oops"}, `unexpected argument "oops"`},
+		{nil, "You must give a config file"},
+		{[]string{"-v", "-q"}, "You must give a config file"},
+		{[]string{"app.ini", "oops"}, `Variable assignment 'oops' invalid (no "=")`},
 		{[]string{"--bogus", "app.ini"}, "unknown option --bogus"},
-		{[]string{"app.ini", "=x"}, `malformed variable "=x"`},
+		{[]string{"-x", "app.ini"}, "unknown option -x"},
+		{[]string{"--app", "x", "app.ini"}, "unknown option --app"}, // no abbreviations
+		{[]string{"app.ini", "=x"}, "Variable assignment '=x' invalid (empty name)"},
 		{[]string{"app.ini", "-n"}, "option -n needs a value"},
-		{[]string{"app.ini", "--reload-interval", "0"}, "--reload-interval: want a positive number"},
+		{[]string{"app.ini", "--server-name"}, "option --server-name needs a value"},
+		{[]string{"app.ini", "--reload-interval", "0"}, "--reload-interval: want a positive whole number"},
+		{[]string{"app.ini", "--reload-interval=1.5"}, "--reload-interval: want a positive whole number"},
 		{[]string{"app.ini", "--app-name=x", "--nope=1"}, "unknown option --nope"},
+		{[]string{"app.ini", "--reload=yes"}, "option --reload takes no value"},
+		{[]string{"-b", "app.ini"}, "-b/--browser is not supported"},
+		{[]string{"--server", "x", "app.ini"}, "-s/--server is not supported"},
 	}
 	for _, tt := range tests {
 		_, err := ParseServeArgs(tt.args)
@@ -93,11 +102,34 @@ func TestParseServeArgsErrors(t *testing.T) {
 }
 
 func TestParseServeArgsForms(t *testing.T) {
-	got, err := ParseServeArgs([]string{"-vv", "--app-name=a", "--server-name=s", "x.ini#n", "k=v=w", "--reload-interval", "2"})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		args []string
+		want ServeArgs
+	}{
+		{[]string{"-vv", "--app-name=a", "--server-name=s", "x.ini#n", "k=v=w", "--reload-interval", "2"},
+			ServeArgs{ConfigURI: "x.ini#n", Vars: map[string]string{"k": "v=w"}, AppName: "a", ServerName: "s", ReloadInterval: 2 * time.Second, Verbose: 3}},
+		{[]string{"-nfoo", "-qv", "app.ini"},
+			ServeArgs{ConfigURI: "app.ini", Vars: map[string]string{}, AppName: "foo", ReloadInterval: time.Second, Verbose: 1}},
+		{[]string{"-vn", "bar", "app.ini", "--reload"},
+			ServeArgs{ConfigURI: "app.ini", Vars: map[string]string{}, AppName: "bar", Reload: true, ReloadInterval: time.Second, Verbose: 2}},
+		// a '/', '?' or '#' before the first '=' makes a config URI, not a variable
+		{[]string{"./x=y.ini", "a=1"},
+			ServeArgs{ConfigURI: "./x=y.ini", Vars: map[string]string{"a": "1"}, ReloadInterval: time.Second, Verbose: 1}},
+		{[]string{"dev.ini?http_port=8080"},
+			ServeArgs{ConfigURI: "dev.ini?http_port=8080", Vars: map[string]string{}, ReloadInterval: time.Second, Verbose: 1}},
+		// "--" ends the options
+		{[]string{"--", "-odd.ini", "-n=1"},
+			ServeArgs{ConfigURI: "-odd.ini", Vars: map[string]string{"-n": "1"}, ReloadInterval: time.Second, Verbose: 1}},
+		{[]string{"-h"}, ServeArgs{Vars: map[string]string{}, ReloadInterval: time.Second, Verbose: 1, Help: true}},
 	}
-	if got.Verbose != 3 || got.AppName != "a" || got.ServerName != "s" || got.ConfigURI != "x.ini#n" || got.Vars["k"] != "v=w" || got.ReloadInterval.Seconds() != 2 {
-		t.Errorf("got %+v", got)
+	for _, tt := range tests {
+		got, err := ParseServeArgs(tt.args)
+		if err != nil {
+			t.Errorf("ParseServeArgs(%q): %v", tt.args, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseServeArgs(%q)\n got %+v\nwant %+v", tt.args, got, tt.want)
+		}
 	}
 }
