@@ -75,6 +75,8 @@ func Run(args []string, env Env) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], env)
+	case "check":
+		return check(args[1:], env)
 	case "list":
 		return list(env)
 	case "version", "--version":
@@ -94,10 +96,11 @@ func usage(w io.Writer) {
 
 commands:
   serve CONFIG [NAME=VALUE ...]   serve the application and server of a PasteDeploy file
+  check CONFIG [NAME=VALUE ...]   check a configuration without serving (--show: print it resolved)
   list                            list the registered factories
   version                         print the version
 
-Run "gowaitress serve --help" for the options of serve.
+Run "gowaitress serve --help" or "gowaitress check --help" for their options.
 `)
 }
 
@@ -301,7 +304,7 @@ func serve(args []string, env Env) int {
 	}
 	log, closeLog, err := setupLogging(path, vars, a.Verbose, env)
 	if err != nil {
-		return configError(env.Stderr, err)
+		return configError(env.Stderr, "serve", err)
 	}
 	defer closeLog()
 	restore := zap.ReplaceGlobals(log)
@@ -309,16 +312,16 @@ func serve(args []string, env Env) int {
 
 	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(vars), pastedeploy.WithRegistry(env.Registry)}
 	if err := readPserveSection(path, vars, log); err != nil {
-		return configError(env.Stderr, err)
+		return configError(env.Stderr, "serve", err)
 	}
 	serverName, appName := orDefault(a.ServerName, fragment), orDefault(a.AppName, fragment)
 	srv, err := pastedeploy.LoadServer(path, append(opts, pastedeploy.WithName(serverName))...)
 	if err != nil {
-		return configError(env.Stderr, err)
+		return configError(env.Stderr, "serve", err)
 	}
 	app, err := pastedeploy.LoadApp(path, append(opts, pastedeploy.WithName(appName))...)
 	if err != nil {
-		return configError(env.Stderr, err)
+		return configError(env.Stderr, "serve", err)
 	}
 	if a.Verbose > 0 {
 		fmt.Fprintf(env.Stderr, "Starting server in PID %d.\n", os.Getpid())
@@ -395,8 +398,8 @@ func serveResult(w io.Writer, err error) int {
 }
 
 // configError prints a load error as one readable block, one problem a line.
-func configError(w io.Writer, err error) int {
-	fmt.Fprintf(w, "gowaitress serve: the configuration cannot be loaded:\n")
+func configError(w io.Writer, cmd string, err error) int {
+	fmt.Fprintf(w, "gowaitress %s: the configuration cannot be loaded:\n", cmd)
 	for _, line := range strings.Split(err.Error(), "\n") {
 		fmt.Fprintf(w, "  %s\n", line)
 	}

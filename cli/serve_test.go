@@ -98,3 +98,57 @@ func TestServe(t *testing.T) {
 		})
 	}
 }
+
+func TestCheck(t *testing.T) {
+	const good = "[app:main]\npaste.app_factory = stubs:app\nk = v\n\n[server:main]\npaste.server_factory = stubs:server\nport = %(p)s\n\n[DEFAULT]\np = 1\n"
+	tests := []struct {
+		name   string
+		ini    string
+		args   []string
+		exit   int
+		stdout []string
+		stderr []string
+	}{
+		{name: "fine", ini: good, exit: ExitOK, stderr: []string{"the configuration is fine"}},
+		{name: "show", ini: good, args: []string{"--show"}, exit: ExitOK, stdout: []string{
+			"server main: stubs:server (paste.server_factory)  from [server:main] in app.ini",
+			"port = 1    (app.ini:7 [server:main])",
+			"global p        = 1    (app.ini:10 [DEFAULT])",
+			"application main: stubs:app (paste.app_factory)",
+		}},
+		{name: "every problem", exit: ExitError, ini: "[app:main]\npaste.app_factory = nope\n\n[server:main]\npaste.server_factory = stubs:server\nx = %(y)s\n\n[pserve]\nwatch_files = %(z)s\n",
+			stderr: []string{"gowaitress check: the configuration cannot be loaded", "[pserve] watch_files", "[server:main] x", "[app:main] paste.app_factory"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "app.ini"), []byte(tt.ini), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Chdir(dir)
+			var stdout, stderr bytes.Buffer
+			reg := pastedeploy.NewRegistry()
+			rec := stubs.NewRecorder(&stdout)
+			if err := rec.Register(reg, stubs.Spec{Kind: "app", Name: "stubs:app"}, stubs.Spec{Kind: "server", Name: "stubs:server"}); err != nil {
+				t.Fatal(err)
+			}
+			code := Run(append(append([]string{"check"}, tt.args...), "app.ini"), Env{Stdout: &stdout, Stderr: &stderr, Registry: reg})
+			if code != tt.exit {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", code, tt.exit, stderr.String())
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+				}
+			}
+			if strings.Contains(stdout.String(), `"calls"`) {
+				t.Errorf("check served: %s", stdout.String())
+			}
+		})
+	}
+}

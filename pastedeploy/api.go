@@ -3,7 +3,6 @@ package pastedeploy
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/gowaitress/gowaitress/config"
@@ -116,13 +115,7 @@ func SectionSettings(uri, section string, opts ...LoadOption) (*AppSettings, err
 	for _, opt := range opts {
 		opt(&o)
 	}
-	relTo := o.relativeTo
-	if !looksLikeURI(uri) {
-		uri = "config:" + uri
-		if !o.hasRelTo {
-			relTo, _ = os.Getwd()
-		}
-	}
+	uri, relTo := plainPath(uri, o)
 	uri, _, _ = strings.Cut(uri, "#")
 	scheme, path, _ := strings.Cut(uri, ":")
 	if !strings.EqualFold(scheme, "config") {
@@ -148,4 +141,54 @@ func SectionSettings(uri, section string, opts ...LoadOption) (*AppSettings, err
 		return nil, err
 	}
 	return &AppSettings{Global: g, Local: local}, nil
+}
+
+// Node is one object of a resolved, unbuilt graph: what LoadContext returns
+// and `gowaitress check --show` prints. Composites' children are not part
+// of it: a composite asks for them when it is built.
+type Node struct {
+	Kind    Kind   // what the node makes
+	Type    string // "factory", "pipeline", "filter-app" or "filter-with"
+	Factory string // the registered name, for factory nodes
+	// Protocol is the factory's calling convention, for factory nodes.
+	Protocol      Protocol
+	File, Section string           // where the object is defined; "" for egg:/call: objects loaded directly
+	Global, Local *config.Settings // the settings the factory gets (for factory nodes)
+	Children      []Child          // pipeline: filters then "app"; filter-app and filter-with: "filter", then "next"
+}
+
+// Child is a node within another, with its role there.
+type Child struct {
+	Role string // "app", "filter" or "next"
+	Node *Node
+}
+
+// LoadContext resolves the object of kind k named by uri, checks every
+// setting against what its factories declare, and returns the graph without
+// calling any factory.
+func LoadContext(k Kind, uri string, opts ...LoadOption) (*Node, error) {
+	var n *Node
+	err := load(k, uri, opts, func(l *loader, c *objContext) error {
+		n = c.node()
+		return nil
+	})
+	return n, err
+}
+
+func (c *objContext) node() *Node {
+	n := &Node{Kind: c.kind, File: c.file, Section: c.section, Global: c.global.Clone(), Local: c.local.Clone()}
+	switch c.typ {
+	case ctxFactory:
+		n.Type, n.Factory, n.Protocol = "factory", c.factory.Name, c.factory.Protocol
+	case ctxPipeline:
+		n.Type = "pipeline"
+		for _, f := range c.filters {
+			n.Children = append(n.Children, Child{"filter", f.node()})
+		}
+		n.Children = append(n.Children, Child{"app", c.app.node()})
+	case ctxFilterApp, ctxFilterWith:
+		n.Type = map[ctxType]string{ctxFilterApp: "filter-app", ctxFilterWith: "filter-with"}[c.typ]
+		n.Children = []Child{{"filter", c.filter.node()}, {"next", c.next.node()}}
+	}
+	return n
 }

@@ -47,13 +47,7 @@ func resolve(k Kind, uri string, opts []LoadOption, fn func(*loader, *objContext
 	if o.registry == nil {
 		o.registry = Default
 	}
-	relTo := o.relativeTo
-	if !looksLikeURI(uri) {
-		uri = "config:" + uri
-		if !o.hasRelTo {
-			relTo, _ = os.Getwd()
-		}
-	}
+	uri, relTo := plainPath(uri, o)
 	var global *config.Settings
 	if o.vars != nil {
 		global = config.FromMap(o.vars, config.SourceCaller)
@@ -64,6 +58,19 @@ func resolve(k Kind, uri string, opts []LoadOption, fn func(*loader, *objContext
 		return err
 	}
 	return fn(l, c)
+}
+
+// plainPath turns a plain file path given to the API into a config: URI;
+// without WithRelativeTo it is relative to the current directory, and kept
+// as typed so that messages name the file as the user wrote it.
+func plainPath(uri string, o loadOptions) (string, string) {
+	if looksLikeURI(uri) {
+		return uri, o.relativeTo
+	}
+	if o.hasRelTo {
+		return "config:" + uri, o.relativeTo
+	}
+	return "config:" + uri, "."
 }
 
 // ref is a reference being followed: the section that refers, and the key.
@@ -155,7 +162,7 @@ func (l *loader) factoryContext(k Kind, f *Factory, global *config.Settings, s *
 func configPath(uri, path, relTo string, via *ref) (string, error) {
 	abs := strings.HasPrefix(path, "/")
 	path = strings.ReplaceAll(path, `\`, "/")
-	if !abs {
+	if !abs && relTo != "." { // "." (plain paths): the current directory, path kept as typed
 		if relTo == "" {
 			return "", via.errorf(ErrBadURI, "Cannot resolve relative uri %s; no relative_to keyword argument given", pyRepr(uri))
 		}
