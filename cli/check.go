@@ -72,7 +72,8 @@ func check(args []string, env Env) int {
 			problems = append(problems, err)
 		}
 	}
-	problems = append(problems, readPserveSection(path, vars, log))
+	_, _, err = readPserveSection(path, vars, log)
+	problems = append(problems, err)
 
 	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(vars), pastedeploy.WithRegistry(env.Registry)}
 	serverName, appName := orDefault(a.ServerName, fragment), orDefault(a.AppName, fragment)

@@ -16,20 +16,14 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -279,122 +273,6 @@ func (a *ServeArgs) setOption(opt, v string) error {
 		a.ReloadInterval = time.Duration(n) * time.Second
 	}
 	return nil
-}
-
-func serve(args []string, env Env) int {
-	a, err := ParseServeArgs(args)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n\n%s", err, serveHelp)
-		return ExitUsage
-	}
-	if a.Help {
-		fmt.Fprint(env.Stdout, serveHelp)
-		return ExitOK
-	}
-	if a.Reload {
-		fmt.Fprintln(env.Stderr, "gowaitress serve: --reload is not available yet; restart the command after editing the configuration")
-		return ExitUsage
-	}
-	path, fragment := splitConfigURI(a.ConfigURI)
-	vars, err := callerVars(a, path)
-	path, _, _ = strings.Cut(path, "?")
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n", err)
-		return ExitError
-	}
-	log, closeLog, err := setupLogging(path, vars, a.Verbose, env)
-	if err != nil {
-		return configError(env.Stderr, "serve", err)
-	}
-	defer closeLog()
-	restore := zap.ReplaceGlobals(log)
-	defer restore()
-
-	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(vars), pastedeploy.WithRegistry(env.Registry)}
-	if err := readPserveSection(path, vars, log); err != nil {
-		return configError(env.Stderr, "serve", err)
-	}
-	serverName, appName := orDefault(a.ServerName, fragment), orDefault(a.AppName, fragment)
-	srv, err := pastedeploy.LoadServer(path, append(opts, pastedeploy.WithName(serverName))...)
-	if err != nil {
-		return configError(env.Stderr, "serve", err)
-	}
-	app, err := pastedeploy.LoadApp(path, append(opts, pastedeploy.WithName(appName))...)
-	if err != nil {
-		return configError(env.Stderr, "serve", err)
-	}
-	if a.Verbose > 0 {
-		fmt.Fprintf(env.Stderr, "Starting server in PID %d.\n", os.Getpid())
-	}
-	return run(srv, app, env, log)
-}
-
-// run serves until the server returns or a signal asks it to stop: the
-// first SIGINT/SIGTERM stops gracefully within the shutdown timeout, a
-// second one stops at once.
-func run(srv pastedeploy.Server, app http.Handler, env Env, log *zap.Logger) int {
-	sigs := env.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(app) }()
-	select {
-	case err := <-done:
-		return serveResult(env.Stderr, err)
-	case sig := <-sigs:
-		log.Info("stopping gracefully", zap.String("signal", sig.String()), zap.Duration("timeout", shutdownTimeout))
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		go func() {
-			select {
-			case <-sigs:
-				log.Warn("second signal: stopping now")
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("shutdown", zap.Error(err))
-		}
-		return serveResult(env.Stderr, <-done)
-	}
-}
-
-// pserveKeys are the keys of the [pserve] section. watch_files and
-// ignore_files are for --reload; open_url (pserve --browser) is accepted and
-// ignored.
-var pserveKeys = []string{"watch_files", "ignore_files", "open_url"}
-
-// readPserveSection reads [pserve] as pserve does on every start, so a broken
-// value there is fatal; unknown keys are warned about, not refused, so files
-// written for pserve keep loading.
-func readPserveSection(path string, vars map[string]string, log *zap.Logger) error {
-	ps, err := pastedeploy.SectionSettings(path, "pserve", pastedeploy.WithVars(vars))
-	if err != nil {
-		return err
-	}
-	for k, v := range ps.Local.All() {
-		if !slices.Contains(pserveKeys, k) {
-			log.Warn("unknown [pserve] setting ignored", zap.String("key", k), zap.String("where", v.Origin.String()))
-		}
-	}
-	return nil
-}
-
-// shutdownTimeout bounds a graceful stop. TODO(issue 4): read the server
-// section's shutdown_timeout.
-const shutdownTimeout = 30 * time.Second
-
-func serveResult(w io.Writer, err error) int {
-	if err != nil {
-		fmt.Fprintf(w, "gowaitress serve: %v\n", err)
-		return ExitError
-	}
-	return ExitOK
 }
 
 // configError prints a load error as one readable block, one problem a line.

@@ -17,6 +17,7 @@ type loadOptions struct {
 	hasRelTo   bool
 	vars       map[string]string
 	registry   *Registry
+	onFile     func(path string)
 }
 
 // WithName names the object to load; it wins over a #fragment in the URI.
@@ -34,6 +35,11 @@ func WithRelativeTo(dir string) LoadOption {
 // what `gowaitress serve file.ini name=value` passes). They fill global_conf
 // over [DEFAULT], but do not override [DEFAULT] during interpolation.
 func WithVars(vars map[string]string) LoadOption { return func(o *loadOptions) { o.vars = vars } }
+
+// WithFileObserver calls fn with the absolute path of every config file the
+// load reads or tries to read (the file itself and every file it includes
+// through config:), so that a watcher knows what to watch.
+func WithFileObserver(fn func(path string)) LoadOption { return func(o *loadOptions) { o.onFile = fn } }
 
 // WithRegistry loads against r instead of Default.
 func WithRegistry(r *Registry) LoadOption { return func(o *loadOptions) { o.registry = r } }

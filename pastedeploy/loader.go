@@ -16,6 +16,7 @@ import (
 // the composites being built (cycle detection at build time).
 type loader struct {
 	reg      *Registry
+	onFile   func(path string) // WithFileObserver
 	files    map[string]*iniFile
 	scopes   map[string]*scope // by path and caller globals: a file included many times is set up once
 	building map[string]bool
@@ -53,6 +54,7 @@ func resolve(k Kind, uri string, opts []LoadOption, fn func(*loader, *objContext
 		global = config.FromMap(o.vars, config.SourceCaller)
 	}
 	l := newLoader(o.registry)
+	l.onFile = o.onFile
 	c, err := l.loadContext(k, uri, o.name, relTo, global, nil, nil)
 	if err != nil {
 		return err
@@ -220,8 +222,17 @@ func (l *loader) openScope(path string, global *config.Settings, via *ref) (*sco
 }
 
 func (l *loader) newScope(path string, global *config.Settings, via *ref) (*scope, error) {
+	abs := path
+	if !filepath.IsAbs(abs) {
+		wd, _ := os.Getwd()
+		abs = filepath.Join(wd, abs)
+	}
+	abs = filepath.Clean(abs)
 	f, ok := l.files[path]
 	if !ok {
+		if l.onFile != nil {
+			l.onFile(abs)
+		}
 		var err error
 		if f, err = readINI(path); err != nil {
 			if e, isE := err.(*Error); isE && via != nil && e.Kind == ErrFileNotFound {
@@ -231,12 +242,6 @@ func (l *loader) newScope(path string, global *config.Settings, via *ref) (*scop
 		}
 		l.files[path] = f
 	}
-	abs := path
-	if !filepath.IsAbs(abs) {
-		wd, _ := os.Getwd()
-		abs = filepath.Join(wd, abs)
-	}
-	abs = filepath.Clean(abs)
 	s := &scope{l: l, file: f, dir: filepath.Dir(abs), pdef: config.NewSettings(), literal: map[string]bool{"here": true, "__file__": true}}
 	computed := config.Origin{File: path, Source: config.SourceComputed}
 	s.pdef.Set("here", s.dir, computed)

@@ -138,13 +138,18 @@ func (r *Recorder) Factory(spec Spec) (any, error) {
 type noder interface{ node() map[string]any }
 
 // Node returns v's node in the composition tree (nested maps): what the
-// stubs made describe themselves, anything else is {"opaque": its type}.
+// stubs made describe themselves; a wrapper with an Unwrap() http.Handler
+// method (such as the command's reloadable handler) is looked through;
+// anything else is {"opaque": its type}.
 func Node(v any) any {
 	if v == nil {
 		return nil
 	}
 	if n, ok := v.(noder); ok {
 		return n.node()
+	}
+	if u, ok := v.(interface{ Unwrap() http.Handler }); ok {
+		return Node(u.Unwrap())
 	}
 	return map[string]any{"opaque": fmt.Sprintf("%T", v)}
 }

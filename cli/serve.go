@@ -1,0 +1,347 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gowaitress/gowaitress/config"
+	"github.com/gowaitress/gowaitress/pastedeploy"
+)
+
+// defaultShutdownTimeout bounds a graceful stop when the server does not
+// say otherwise (see shutdownTimeouter).
+const defaultShutdownTimeout = 30 * time.Second
+
+// shutdownTimeouter is implemented by servers with a configured grace
+// period (the server section's shutdown_timeout).
+type shutdownTimeouter interface{ ShutdownTimeout() time.Duration }
+
+// session is one run of `gowaitress serve`: the arguments, what is being
+// served, and the handler that reloads swap.
+type session struct {
+	a          ServeArgs
+	env        Env
+	path       string // the config file, as typed (without ?query and #fragment)
+	vars       map[string]string
+	serverName string
+	appName    string
+
+	cur     *loaded
+	handler *swapHandler
+}
+
+// loaded is the result of one complete load: logging, [pserve], server, app.
+type loaded struct {
+	log      *zap.Logger
+	closeLog func()
+	srv      pastedeploy.Server
+	app      http.Handler
+	srvKey   string   // the server's resolved factory and settings, to tell whether a reload changes them
+	files    []string // every config file read (absolute), for --reload
+	watch    []string // [pserve] watch_files, resolved
+	ignore   []string // [pserve] ignore_files patterns
+}
+
+func serve(args []string, env Env) int {
+	a, err := ParseServeArgs(args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n\n%s", err, serveHelp)
+		return ExitUsage
+	}
+	if a.Help {
+		fmt.Fprint(env.Stdout, serveHelp)
+		return ExitOK
+	}
+	path, fragment := splitConfigURI(a.ConfigURI)
+	vars, err := callerVars(a, path)
+	path, _, _ = strings.Cut(path, "?")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n", err)
+		return ExitError
+	}
+	s := &session{a: a, env: env, path: path, vars: vars,
+		serverName: orDefault(a.ServerName, fragment), appName: orDefault(a.AppName, fragment)}
+	return s.run()
+}
+
+// load does the complete load of pserve.md §3: logging, [pserve], the
+// server, then the application. Nothing is started.
+func (s *session) load() (*loaded, error) {
+	ld := &loaded{}
+	seen := map[string]bool{}
+	observe := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			ld.files = append(ld.files, p)
+		}
+	}
+	observe(absPath(s.path))
+	log, closeLog, err := setupLogging(s.path, s.vars, s.a.Verbose, s.env)
+	if err != nil {
+		return ld, err
+	}
+	ld.log, ld.closeLog = log, closeLog
+	fail := func(err error) (*loaded, error) {
+		closeLog()
+		ld.log, ld.closeLog = nil, nil
+		return ld, err
+	}
+	if ld.watch, ld.ignore, err = readPserveSection(s.path, s.vars, log); err != nil {
+		return fail(err)
+	}
+	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(s.vars), pastedeploy.WithRegistry(s.env.Registry), pastedeploy.WithFileObserver(observe)}
+	srvOpts := append(slices.Clip(opts), pastedeploy.WithName(s.serverName))
+	if node, err := pastedeploy.LoadContext(pastedeploy.KindServer, s.path, srvOpts...); err == nil {
+		ld.srvKey = nodeKey(node)
+	}
+	// The server first, then the application, as pserve; the problems of
+	// both are reported together.
+	var srvErr, appErr error
+	ld.srv, srvErr = pastedeploy.LoadServer(s.path, srvOpts...)
+	ld.app, appErr = pastedeploy.LoadApp(s.path, append(slices.Clip(opts), pastedeploy.WithName(s.appName))...)
+	if err := config.Join(srvErr, appErr); err != nil {
+		return fail(err)
+	}
+	return ld, nil
+}
+
+// run loads, serves and handles signals (and, with --reload, file changes)
+// until the server stops.
+func (s *session) run() int {
+	sigs := s.env.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 4)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	var w *watcher
+	ld, err := s.load()
+	for err != nil {
+		configError(s.env.Stderr, "serve", err)
+		if !s.a.Reload {
+			return ExitError
+		}
+		// --reload: keep watching, and try again when a file changes.
+		fmt.Fprintln(s.env.Stderr, "Waiting for a file to change before reload.")
+		w = newWatcher(ld.files, nil, nil, s.a.ReloadInterval)
+		select {
+		case p := <-w.changes:
+			w.stop()
+			fmt.Fprintf(s.env.Stderr, "%s changed; reloading ...\n", p)
+			ld, err = s.load()
+		case <-sigs:
+			w.stop()
+			return ExitOK
+		}
+	}
+	s.cur = ld
+	defer func() { s.cur.closeLog() }()
+	restore := zap.ReplaceGlobals(ld.log)
+	defer func() { restore() }()
+	s.handler = newSwapHandler(ld.app)
+	if s.a.Verbose > 0 {
+		fmt.Fprintf(s.env.Stderr, "Starting server in PID %d.\n", os.Getpid())
+	}
+	var changes <-chan string
+	if s.a.Reload {
+		w = s.watch(ld)
+		defer func() { w.stop() }()
+		changes = w.changes
+	}
+	done := make(chan error, 1)
+	go func() { done <- ld.srv.Serve(s.handler) }()
+	for {
+		select {
+		case err := <-done:
+			return s.served(err)
+		case p := <-changes:
+			fmt.Fprintf(s.env.Stderr, "%s changed; reloading ...\n", p)
+			s.reload()
+			w.stop()
+			w = s.watch(s.cur)
+			changes = w.changes
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				fmt.Fprintln(s.env.Stderr, "Received SIGHUP, triggering a reload.")
+				s.reload()
+				continue
+			}
+			return s.stop(sig, sigs, done)
+		}
+	}
+}
+
+func (s *session) watch(ld *loaded) *watcher {
+	w := newWatcher(ld.files, ld.watch, ld.ignore, s.a.ReloadInterval)
+	if s.a.Verbose >= 2 {
+		fmt.Fprintf(s.env.Stderr, "Watching %d files for changes\n", len(w.paths))
+		for _, p := range w.paths {
+			fmt.Fprintln(s.env.Stderr, "  "+p)
+		}
+	}
+	return w
+}
+
+// reload does a complete load and, when it succeeds, swaps the new
+// application in: new requests go to it, requests in flight finish on the
+// old one, which is then closed if it is an io.Closer. A failed reload
+// changes nothing. The server keeps running: when its settings changed, a
+// warning says that they apply only after a restart.
+func (s *session) reload() {
+	ld, err := s.load()
+	if err != nil {
+		configError(s.env.Stderr, "serve", err)
+		fmt.Fprintln(s.env.Stderr, "Reload failed; still serving the previous configuration.")
+		return
+	}
+	old := s.cur
+	if ld.srvKey != old.srvKey {
+		ld.log.Warn("the server's settings changed; they take effect at the next restart (the application was reloaded)",
+			zap.String("server", s.serverName))
+	}
+	ld.srv = old.srv // the running server stays
+	s.cur = ld
+	zap.ReplaceGlobals(ld.log)
+	oldApp := s.handler.swap(ld.app)
+	go func() {
+		oldApp.drain(s.shutdownTimeout())
+		if c, ok := oldApp.h.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				ld.log.Warn("closing the previous application", zap.Error(err))
+			}
+		}
+		old.closeLog()
+	}()
+	fmt.Fprintf(s.env.Stderr, "Reloaded %s.\n", s.path)
+}
+
+func (s *session) shutdownTimeout() time.Duration {
+	if t, ok := s.cur.srv.(shutdownTimeouter); ok && t.ShutdownTimeout() > 0 {
+		return t.ShutdownTimeout()
+	}
+	return defaultShutdownTimeout
+}
+
+// stop stops gracefully within the shutdown timeout; a second signal stops
+// at once.
+func (s *session) stop(sig os.Signal, sigs <-chan os.Signal, done <-chan error) int {
+	timeout := s.shutdownTimeout()
+	if s.a.Verbose >= 2 {
+		fmt.Fprintf(s.env.Stderr, "Received %s, shutting down gracefully.\n", signalName(sig))
+	}
+	log := s.cur.log
+	log.Info("stopping gracefully", zap.String("signal", signalName(sig)), zap.Duration("timeout", timeout))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				if sig == syscall.SIGHUP {
+					continue // no reloads while stopping
+				}
+				log.Warn("second signal: stopping now")
+				cancel()
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	if err := s.cur.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		log.Error("shutdown", zap.Error(err))
+	}
+	return s.served(<-done)
+}
+
+func (s *session) served(err error) int {
+	if err != nil {
+		fmt.Fprintf(s.env.Stderr, "gowaitress serve: %v\n", err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return sig.String()
+}
+
+// nodeKey is a fingerprint of a resolved object's factory and settings.
+func nodeKey(n *pastedeploy.Node) string {
+	var b strings.Builder
+	b.WriteString(n.Factory)
+	for _, s := range []*config.Settings{n.Local, n.Global} {
+		b.WriteString("\x01")
+		for k, v := range s.All() {
+			b.WriteString(k + "\x00" + v.Raw + "\x00")
+		}
+	}
+	return b.String()
+}
+
+// swapHandler serves the current application and lets a reload replace it
+// atomically; each generation counts its requests in flight so that the old
+// one can be drained.
+type swapHandler struct{ cur atomic.Pointer[generation] }
+
+type generation struct {
+	h      http.Handler
+	active atomic.Int64
+}
+
+func newSwapHandler(h http.Handler) *swapHandler {
+	s := &swapHandler{}
+	s.cur.Store(&generation{h: h})
+	return s
+}
+
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for {
+		g := s.cur.Load()
+		g.active.Add(1)
+		if s.cur.Load() != g { // swapped meanwhile: the new generation takes it
+			g.active.Add(-1)
+			continue
+		}
+		defer g.active.Add(-1)
+		g.h.ServeHTTP(w, r)
+		return
+	}
+}
+
+// Unwrap returns the application being served.
+func (s *swapHandler) Unwrap() http.Handler { return s.cur.Load().h }
+
+// swap installs h and returns the previous generation.
+func (s *swapHandler) swap(h http.Handler) *generation { return s.cur.Swap(&generation{h: h}) }
+
+// drain waits until the generation has no request in flight, or timeout.
+// A request counted after the swap re-checks the pointer and leaves, so once
+// the count is zero it stays zero.
+func (g *generation) drain(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for g.active.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
