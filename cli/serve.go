@@ -216,8 +216,9 @@ func (s *session) reload() {
 	s.cur = ld
 	zap.ReplaceGlobals(ld.log)
 	oldApp := s.handler.swap(ld.app)
+	grace := s.shutdownTimeout()
 	go func() {
-		oldApp.drain(s.shutdownTimeout())
+		oldApp.drain(grace)
 		if c, ok := oldApp.h.(io.Closer); ok {
 			if err := c.Close(); err != nil {
 				ld.log.Warn("closing the previous application", zap.Error(err))
