@@ -5,5 +5,6 @@ go 1.26.8
 require (
 	go.uber.org/multierr v1.10.0 // indirect
 	go.uber.org/zap v1.28.0 // indirect
+	golang.org/x/crypto v0.59.0
 	gopkg.in/ini.v1 v1.67.3 // indirect
 )

@@ -2,10 +2,19 @@
 // real configuration files name, as PasteDeploy factories registered under
 // their Paste names:
 //
-//	Paste#urlmap        composite   dispatch by host and path prefix
-//	Paste#cascade       composite   try applications until one does not answer 404
-//	PasteDeploy#prefix  filter-app  mount behind a proxy that forwards a sub-path
-//	Paste#translogger   filter      Apache combined access log lines
+//	Paste#urlmap             composite   dispatch by host and path prefix
+//	Paste#cascade            composite   try applications until one does not answer 404
+//	PasteDeploy#prefix       filter-app  mount behind a proxy that forwards a sub-path
+//	Paste#translogger        filter      Apache combined access log lines
+//	Paste#static             app         serve the files under document_root
+//	Paste#proxy              app         reverse proxy to one address
+//	Paste#transparent_proxy  app         proxy to the host each request names
+//	Paste#gzip               filter-app  gzip responses for clients that accept it
+//	Paste#auth_basic         filter-app  HTTP Basic authentication against htpasswd (bcrypt)
+//	Paste#grantip            filter-app  grant users and roles, allow or deny, by client address
+//	Paste#errordocument      filter-app  show pages of the application for error statuses
+//	Paste#error_catcher      filter-app  turn panics into 500 pages
+//	gowaitress#echo          app         answer with the request as the application sees it
 //
 // Importing the package registers them all in pastedeploy.Default; Register
 // adds them to another registry. Each factory's doc comment lists its
@@ -42,12 +51,50 @@ var builtins = []builtin{
 		pastedeploy.Description("log one Apache combined format line per request on the \"wsgi\" logger"),
 		pastedeploy.Keys(transloggerKeys...),
 	}},
+	{"Paste#static", pastedeploy.AppFactory(StaticFactory), []pastedeploy.Option{
+		pastedeploy.Description("serve the files under document_root (index.html, Range, conditional requests, .gz/.br siblings)"),
+		pastedeploy.Keys(staticKeys...),
+		pastedeploy.Required("document_root"),
+	}},
+	{"Paste#proxy", pastedeploy.AppFactory(ProxyFactory), []pastedeploy.Option{
+		pastedeploy.Description("reverse proxy to address, the request path appended to its path"),
+		pastedeploy.Keys(proxyKeys...),
+		pastedeploy.Required("address"),
+	}},
+	{"Paste#transparent_proxy", pastedeploy.AppFactory(TransparentProxyFactory), []pastedeploy.Option{
+		pastedeploy.Description("proxy each request to the host it names, or to force_host"),
+		pastedeploy.Keys(transparentProxyKeys...),
+	}},
+	{"Paste#gzip", pastedeploy.FilterAppFactory(GzipFactory), []pastedeploy.Option{
+		pastedeploy.Description("gzip compressible responses for clients that accept it (compress_level)"),
+		pastedeploy.Keys(gzipKeys...),
+	}},
+	{"Paste#auth_basic", pastedeploy.FilterAppFactory(AuthBasicFactory), []pastedeploy.Option{
+		pastedeploy.Description("require HTTP Basic credentials checked against an htpasswd file of bcrypt hashes"),
+		pastedeploy.Keys(authBasicKeys...),
+		pastedeploy.Required("htpasswd"),
+	}},
+	{"Paste#grantip", pastedeploy.FilterAppFactory(GrantIPFactory), []pastedeploy.Option{
+		// Address keys are arbitrary, so no Keys: GrantIPFactory validates them.
+		pastedeploy.Description("grant a user and roles by client address (\"ADDRESS = user:roles\"), allow or deny by address or CIDR"),
+	}},
+	{"Paste#errordocument", pastedeploy.FilterAppFactory(ErrorDocumentFactory), []pastedeploy.Option{
+		// Status code keys are arbitrary, so no Keys: ErrorDocumentFactory validates them.
+		pastedeploy.Description("answer mapped error statuses (\"404 = /notfound.html\") with a page of the application"),
+	}},
+	{"Paste#error_catcher", pastedeploy.FilterAppFactory(ErrorCatcherFactory), []pastedeploy.Option{
+		pastedeploy.Description("turn panics into 500 pages, logged with their stack; details shown only with debug"),
+		pastedeploy.Keys(errorCatcherKeys...),
+	}},
+	{"gowaitress#echo", pastedeploy.AppFactory(EchoFactory), []pastedeploy.Option{
+		pastedeploy.Description("answer with a JSON description of the request as the application sees it"),
+		pastedeploy.Keys(echoKeys...),
+	}},
 }
 
 func init() { Register(pastedeploy.Default) }
 
-// Register adds the named built-ins ("Paste#urlmap", "Paste#cascade",
-// "PasteDeploy#prefix", "Paste#translogger") to r; with no names, all of
+// Register adds the named built-ins (see Names) to r; with no names, all of
 // them. It panics on a name that is not a built-in, and, as
 // Registry.Register does, on a built-in already registered in r.
 func Register(r *pastedeploy.Registry, names ...string) {

@@ -46,7 +46,7 @@ var accessFields = []string{"REMOTE_ADDR", "REMOTE_USER", "time", "REQUEST_METHO
 //     named fields, `%(NAME)s` (an optional "-" flag, width and .precision are
 //     honoured) and `%%`. The fields are REMOTE_ADDR (the client address
 //     without its port, as the server or a proxy filter set it), REMOTE_USER
-//     (always "-": nothing in gowaitress authenticates users yet), time (the
+//     (the user a filter inside authenticated, see RemoteUser; "-" for none), time (the
 //     request's start, `24/Nov/2026:22:41:57 +0000`), REQUEST_METHOD,
 //     REQUEST_URI (script name + path, percent-encoded, plus `?query`),
 //     HTTP_VERSION (e.g. `HTTP/1.1`), status, bytes (body bytes sent, "-" for
@@ -145,6 +145,7 @@ func (t *translogger) wrap(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r, _ = withRemoteUserSlot(r) // so that REMOTE_USER set inside is seen here
 		sw := &statusWriter{w: w}
 		done := false
 		defer func() {
@@ -181,7 +182,7 @@ func (t *translogger) log(r *http.Request, start time.Time, sw *statusWriter) {
 			}
 			return orDash(logEscape(r.RemoteAddr))
 		case "REMOTE_USER":
-			return "-"
+			return orDash(logEscape(RemoteUser(r)))
 		case "time":
 			return start.Format("02/Jan/2006:15:04:05 -0700")
 		case "REQUEST_METHOD":
