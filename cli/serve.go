@@ -93,7 +93,11 @@ func (s *session) load() (*loaded, error) {
 		return ld, err
 	}
 	ld.log, ld.closeLog = log, closeLog
+	// Factories take their loggers from zap.L() as they build: the new
+	// logging is in force while they do, and stays only if the load succeeds.
+	restore := zap.ReplaceGlobals(log)
 	fail := func(err error) (*loaded, error) {
+		restore()
 		closeLog()
 		ld.log, ld.closeLog = nil, nil
 		return ld, err
@@ -149,8 +153,6 @@ func (s *session) run() int {
 	}
 	s.cur = ld
 	defer func() { s.cur.closeLog() }()
-	restore := zap.ReplaceGlobals(ld.log)
-	defer func() { restore() }()
 	s.handler = newSwapHandler(ld.app)
 	if s.a.Verbose > 0 {
 		fmt.Fprintf(s.env.Stderr, "Starting server in PID %d.\n", os.Getpid())
@@ -214,7 +216,6 @@ func (s *session) reload() {
 	}
 	ld.srv = old.srv // the running server stays
 	s.cur = ld
-	zap.ReplaceGlobals(ld.log)
 	oldApp := s.handler.swap(ld.app)
 	grace := s.shutdownTimeout()
 	go func() {
