@@ -54,28 +54,6 @@ type cliCase struct {
 	Note  string `json:"note"`
 }
 
-// pendingFeature names the serve feature of issue 4 (not implemented yet)
-// that c uses, or "". A failing case that uses one is skipped with its
-// failure report instead of failing. TODO(issue 4): remove with the features.
-func pendingFeature(c *cliCase) string {
-	for _, a := range c.Args {
-		if a == "--reload" || strings.HasPrefix(a, "--reload-interval") {
-			return "--reload"
-		}
-	}
-	for _, text := range c.Files {
-		for _, line := range strings.Split(text, "\n") {
-			switch strings.TrimSpace(line) {
-			case "[pserve]":
-				return "reading the [pserve] section on every start"
-			case "[loggers]", "[handlers]", "[formatters]":
-				return "logging configuration sections"
-			}
-		}
-	}
-	return ""
-}
-
 func TestCLI(t *testing.T) {
 	var data cliCases
 	b, err := os.ReadFile(casesFile)
@@ -99,9 +77,6 @@ func TestCLI(t *testing.T) {
 				factories = *c.Factories
 			}
 			if report := runCase(t, bin, &c, factories); report != "" {
-				if why := pendingFeature(&c); why != "" {
-					t.Skipf("needs %s (issue 4, not implemented yet); it fails now:\n%s", why, report)
-				}
 				t.Error(report)
 			}
 		})
@@ -109,16 +84,20 @@ func TestCLI(t *testing.T) {
 }
 
 // buildStubcmd builds integration_test/stubcmd into a temporary directory.
-func buildStubcmd(t *testing.T) string {
+func buildStubcmd(t *testing.T) string { return buildBinary(t, "./stubcmd", "stubcmd") }
+
+// buildBinary builds the main package pkg (relative to this directory) into
+// a temporary directory as name and returns the executable's path.
+func buildBinary(t *testing.T, pkg, name string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go") // go test puts GOROOT/bin first in PATH
 	if err != nil {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	bin := filepath.Join(t.TempDir(), "stubcmd")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./stubcmd")
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command(goTool, "build", "-o", bin, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building stubcmd: %v\n%s", err, out)
+		t.Fatalf("building %s: %v\n%s", pkg, err, out)
 	}
 	return bin
 }
