@@ -308,7 +308,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	// A broken config: every problem named, the old config keeps serving.
 	writeFile(t, path, "[app:main]\nuse = egg:hello\ngreting = x\n\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:0\nthreads = four\n")
 	p.signal(t, syscall.SIGHUP)
-	waitUntil(t, func() bool { return strings.Contains(p.stderr.String(), "Reload failed; still serving the previous configuration.") }, p)
+	waitUntil(t, func() bool {
+		return strings.Contains(p.stderr.String(), "Reload failed; still serving the previous configuration.")
+	}, p)
 	for _, want := range []string{"app.ini:3 [app:main] greting", `did you mean "greeting"`, "app.ini:8 [server:main] threads", `want an integer, got "four"`} {
 		if !strings.Contains(p.stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, p.stderr)
