@@ -80,9 +80,15 @@ var servingRE = regexp.MustCompile(`Serving on (http://127\.0\.0\.1:\d+)`)
 // start runs `gowaitress serve args...` in dir and waits until it serves.
 func start(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	p := &proc{stderr: &lockedBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(gowaitress(t), append([]string{"serve"}, args...)...)
-	p.cmd.Dir = dir
+	cmd := exec.Command(gowaitress(t), append([]string{"serve"}, args...)...)
+	cmd.Dir = dir
+	return startCmd(t, cmd)
+}
+
+// startCmd starts cmd (a serve command) and waits until it serves.
+func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	p.cmd.Stdout = io.Discard
 	pr, pw := io.Pipe()
 	p.cmd.Stderr = pw
@@ -417,5 +423,36 @@ func TestReloadFlag(t *testing.T) {
 	p.signal(t, syscall.SIGINT)
 	if code := p.wait(t); code != 0 {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// TestCustomProgram: a user's own program (examples/custom) registers its
+// factory and reuses the command line.
+func TestCustomProgram(t *testing.T) {
+	bin := buildBinary(t, "../examples/custom", "custom")
+	dir := t.TempDir()
+	data, err := os.ReadFile("../examples/custom/development.ini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = regexp.MustCompile(`(?m)^listen = .*$`).ReplaceAll(data, []byte("listen = 127.0.0.1:0"))
+	writeFile(t, filepath.Join(dir, "development.ini"), string(data))
+	cmd := exec.Command(bin, "serve", "development.ini")
+	cmd.Dir = dir
+	p := startCmd(t, cmd)
+	resp, err := http.Post(p.base+"/notes", "text/plain", strings.NewReader("hello"))
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("POST /notes: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if code, _, body := get(t, p.base+"/notes"); code != 200 || !strings.Contains(body, `["hello"]`) {
+		t.Errorf("GET /notes: %d %q", code, body)
+	}
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if !strings.Contains(p.stderr.String(), `"POST /notes HTTP/1.1" 201`) {
+		t.Errorf("no access line:\n%s", p.stderr)
 	}
 }
