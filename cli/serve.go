@@ -40,6 +40,7 @@ type session struct {
 
 	cur     *loaded
 	handler *swapHandler
+	systemd *notifier
 }
 
 // loaded is the result of one complete load: logging, [pserve], server, app.
@@ -71,7 +72,7 @@ func serve(args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n", err)
 		return ExitError
 	}
-	s := &session{a: a, env: env, path: path, vars: vars,
+	s := &session{a: a, env: env, path: path, vars: vars, systemd: newNotifier(),
 		serverName: orDefault(a.ServerName, fragment), appName: orDefault(a.AppName, fragment)}
 	return s.run()
 }
@@ -165,6 +166,7 @@ func (s *session) run() int {
 	}
 	done := make(chan error, 1)
 	go func() { done <- ld.srv.Serve(s.handler) }()
+	s.systemd.readyWhenListening(ld.srv)
 	for {
 		select {
 		case err := <-done:
@@ -203,6 +205,8 @@ func (s *session) watch(ld *loaded) *watcher {
 // changes nothing. The server keeps running: when its settings changed, a
 // warning says that they apply only after a restart.
 func (s *session) reload() {
+	s.systemd.reloading()
+	defer s.systemd.ready()
 	ld, err := s.load()
 	if err != nil {
 		configError(s.env.Stderr, "serve", err)
@@ -241,6 +245,7 @@ func (s *session) shutdownTimeout() time.Duration {
 // at once.
 func (s *session) stop(sig os.Signal, sigs <-chan os.Signal, done <-chan error) int {
 	timeout := s.shutdownTimeout()
+	s.systemd.stopping()
 	if s.a.Verbose >= 2 {
 		fmt.Fprintf(s.env.Stderr, "Received %s, shutting down gracefully.\n", signalName(sig))
 	}
