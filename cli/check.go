@@ -49,22 +49,11 @@ func check(args []string, env Env) int {
 		}
 		rest = append(rest, arg)
 	}
-	a, err := ParseServeArgs(rest)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "gowaitress check: %v\n\n%s", err, checkHelp)
-		return ExitUsage
+	inv, code, ok := parseInvocation("check", checkHelp, rest, env)
+	if !ok {
+		return code
 	}
-	if a.Help {
-		fmt.Fprint(env.Stdout, checkHelp)
-		return ExitOK
-	}
-	path, fragment := splitConfigURI(a.ConfigURI)
-	vars, err := callerVars(a, path)
-	path, _, _ = strings.Cut(path, "?")
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "gowaitress check: %v\n", err)
-		return ExitError
-	}
+	a, path, vars := inv.a, inv.path, inv.vars
 	log := logging.Default(env.Stderr, zap.WarnLevel)
 	var problems []error
 	if _, err := os.Stat(path); err == nil {
@@ -72,11 +61,11 @@ func check(args []string, env Env) int {
 			problems = append(problems, err)
 		}
 	}
-	_, _, err = readPserveSection(path, vars, log)
+	_, _, err := readPserveSection(path, vars, log)
 	problems = append(problems, err)
 
 	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(vars), pastedeploy.WithRegistry(env.Registry)}
-	serverName, appName := orDefault(a.ServerName, fragment), orDefault(a.AppName, fragment)
+	serverName, appName := inv.serverName, inv.appName
 	srvOpts := append(slices.Clip(opts), pastedeploy.WithName(serverName))
 	appOpts := append(slices.Clip(opts), pastedeploy.WithName(appName))
 	if show {

@@ -56,25 +56,45 @@ type loaded struct {
 }
 
 func serve(args []string, env Env) int {
+	inv, code, ok := parseInvocation("serve", serveHelp, args, env)
+	if !ok {
+		return code
+	}
+	s := &session{a: inv.a, env: env, path: inv.path, vars: inv.vars, systemd: newNotifier(),
+		serverName: inv.serverName, appName: inv.appName}
+	return s.run()
+}
+
+// invocation is what serve and check take from their arguments.
+type invocation struct {
+	a                   ServeArgs
+	path                string            // the config file as typed, without ?query and #fragment
+	vars                map[string]string // the caller variables (callerVars)
+	serverName, appName string
+}
+
+// parseInvocation parses the arguments of cmd. When it returns ok=false the
+// command is over: help was printed (code 0) or a usage or argument error
+// (code 2 or 1).
+func parseInvocation(cmd, help string, args []string, env Env) (inv invocation, code int, ok bool) {
 	a, err := ParseServeArgs(args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n\n%s", err, serveHelp)
-		return ExitUsage
+		fmt.Fprintf(env.Stderr, "gowaitress %s: %v\n\n%s", cmd, err, help)
+		return inv, ExitUsage, false
 	}
 	if a.Help {
-		fmt.Fprint(env.Stdout, serveHelp)
-		return ExitOK
+		fmt.Fprint(env.Stdout, help)
+		return inv, ExitOK, false
 	}
 	path, fragment := splitConfigURI(a.ConfigURI)
 	vars, err := callerVars(a, path)
-	path, _, _ = strings.Cut(path, "?")
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "gowaitress serve: %v\n", err)
-		return ExitError
+		fmt.Fprintf(env.Stderr, "gowaitress %s: %v\n", cmd, err)
+		return inv, ExitError, false
 	}
-	s := &session{a: a, env: env, path: path, vars: vars, systemd: newNotifier(),
-		serverName: orDefault(a.ServerName, fragment), appName: orDefault(a.AppName, fragment)}
-	return s.run()
+	path, _, _ = strings.Cut(path, "?")
+	return invocation{a: a, path: path, vars: vars,
+		serverName: orDefault(a.ServerName, fragment), appName: orDefault(a.AppName, fragment)}, 0, true
 }
 
 // load does the complete load of pserve.md §3: logging, [pserve], the
