@@ -53,15 +53,24 @@ scenario "64 KiB uploads" /upload -c64 -s bench/upload.lua
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 idle() { # addr pid
   local before after
+  kill -USR1 "$2"; sleep 0.5 # both servers: collect garbage first
   before=$(rss "$2")
-  coproc IC { "$bin/idleconns" -addr "$1" -n "$IDLE"; }
-  read -r _ <&"${IC[0]}"
-  sleep 2
+  local out; out=$(mktemp)
+  "$bin/idleconns" -addr "$1" -n "$IDLE" >"$out" </dev/null & local ic=$!
+  for _ in $(seq 600); do grep -q ready "$out" && break; sleep 0.2; done
+  sleep 1
+  kill -USR1 "$2"; sleep 1
   after=$(rss "$2")
-  eval "exec ${IC[1]}>&-"
-  wait "$IC_PID" 2>/dev/null || true
+  kill $ic 2>/dev/null || true
+  wait $ic 2>/dev/null || true
+  rm -f "$out"
   echo $(( (after - before) * 1024 / IDLE ))
 }
+[ "${IDLE}" = 0 ] && exit 0
+# connection_limit must leave room for the idle connections.
+kill $PA; wait $PA 2>/dev/null || true
+"$bin/benchserver" -server gowaitress -addr $A -connection-limit $((IDLE + 100)) & PA=$!
+sleep 1
 ia=$(idle $A $PA)
 ib=$(idle $B $PB)
 printf '%-28s gowaitress %8d B   net/http %8d B per idle connection\n' "idle keep-alive memory" "$ia" "$ib"

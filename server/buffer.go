@@ -40,16 +40,20 @@ func putBuf(b []byte) {
 	}
 }
 
-// spool is a FIFO byte buffer held in memory up to limit bytes and in an
-// unlinked temporary file beyond (inbuf_overflow / outbuf_overflow). It is
-// not safe for concurrent use.
+// spoolBlock is the size of the pooled blocks a spool holds in memory.
+const spoolBlock = 64 << 10
+
+// spool is a FIFO byte buffer held in memory, as a list of pooled blocks,
+// up to limit bytes and in an unlinked temporary file beyond
+// (inbuf_overflow / outbuf_overflow). It is not safe for concurrent use.
 type spool struct {
-	limit int64
-	mem   []byte
-	rd    int
-	f     *os.File
-	fw    int64 // file write offset
-	fr    int64 // file read offset
+	limit  int64
+	blocks [][]byte // unread data: blocks[0][rd:], blocks[1:]...
+	rd     int
+	size   int64 // unread bytes in memory
+	f      *os.File
+	fw     int64 // file write offset
+	fr     int64 // file read offset
 }
 
 // Len is the number of unread bytes.
@@ -57,57 +61,112 @@ func (s *spool) Len() int64 {
 	if s.f != nil {
 		return s.fw - s.fr
 	}
-	return int64(len(s.mem) - s.rd)
+	return s.size
+}
+
+// spill moves the unread memory blocks to a new unlinked temporary file.
+func (s *spool) spill() error {
+	f, err := os.CreateTemp("", "gowaitress-*")
+	if err != nil {
+		return err
+	}
+	os.Remove(f.Name())
+	s.f = f
+	for i, b := range s.blocks {
+		if i == 0 {
+			b = b[s.rd:]
+		}
+		if _, err := f.WriteAt(b, s.fw); err != nil {
+			return err
+		}
+		s.fw += int64(len(b))
+	}
+	s.releaseMem()
+	return nil
+}
+
+// ReadFrom reads r to EOF straight into the spool's blocks (or file).
+func (s *spool) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if s.f == nil && s.size > s.limit {
+			if err := s.spill(); err != nil {
+				return total, err
+			}
+		}
+		if s.f != nil {
+			b := getBufSize(spoolBlock)
+			n, err := r.Read(b)
+			if n > 0 {
+				if _, werr := s.f.WriteAt(b[:n], s.fw); werr != nil {
+					putBuf(b)
+					return total, werr
+				}
+				s.fw += int64(n)
+				total += int64(n)
+			}
+			putBuf(b)
+			if err == io.EOF {
+				return total, nil
+			}
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		last := len(s.blocks) - 1
+		if last < 0 || cap(s.blocks[last])-len(s.blocks[last]) < 512 {
+			s.blocks = append(s.blocks, getBufSize(spoolBlock)[:0])
+			last++
+		}
+		b := s.blocks[last]
+		n, err := r.Read(b[len(b):cap(b)])
+		s.blocks[last] = b[:len(b)+n]
+		s.size += int64(n)
+		total += int64(n)
+		if s.size > s.limit {
+			if serr := s.spill(); serr != nil {
+				return total, serr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 func (s *spool) Write(p []byte) (int, error) {
-	if s.f == nil && int64(len(s.mem)-s.rd+len(p)) > s.limit {
-		f, err := os.CreateTemp("", "gowaitress-*")
-		if err != nil {
+	if s.f == nil && s.size+int64(len(p)) > s.limit {
+		if err := s.spill(); err != nil {
 			return 0, err
 		}
-		os.Remove(f.Name())
-		s.f = f
-		if n := len(s.mem) - s.rd; n > 0 {
-			if _, err := f.Write(s.mem[s.rd:]); err != nil {
-				return 0, err
-			}
-			s.fw = int64(n)
-		}
-		s.releaseMem()
 	}
 	if s.f != nil {
 		n, err := s.f.WriteAt(p, s.fw)
 		s.fw += int64(n)
 		return n, err
 	}
-	if s.mem == nil {
-		s.mem = getBufSize(len(p))[:0]
+	n := len(p)
+	for len(p) > 0 {
+		last := len(s.blocks) - 1
+		if last < 0 || len(s.blocks[last]) == cap(s.blocks[last]) {
+			size := spoolBlock
+			if last < 0 && len(p) < 4<<10 {
+				size = 4 << 10
+			}
+			s.blocks = append(s.blocks, getBufSize(size)[:0])
+			last++
+		}
+		b := s.blocks[last]
+		k := copy(b[len(b):cap(b)], p)
+		s.blocks[last] = b[:len(b)+k]
+		p = p[k:]
 	}
-	if len(s.mem)+len(p) > cap(s.mem) && s.rd > 0 {
-		// compact before growing
-		n := copy(s.mem, s.mem[s.rd:])
-		s.mem = s.mem[:n]
-		s.rd = 0
-	}
-	if len(s.mem)+len(p) > cap(s.mem) {
-		nb := getBufSize(growTo(cap(s.mem), len(s.mem)+len(p)))[:len(s.mem)]
-		copy(nb, s.mem)
-		putBuf(s.mem)
-		s.mem = nb
-	}
-	s.mem = append(s.mem, p...)
-	return len(p), nil
-}
-
-func growTo(c, need int) int {
-	if c < 512 {
-		c = 512
-	}
-	for c < need {
-		c *= 2
-	}
-	return c
+	s.size += int64(n)
+	return n, nil
 }
 
 // Read reads unread bytes (io.Reader); io.EOF at the end.
@@ -126,27 +185,54 @@ func (s *spool) Read(p []byte) (int, error) {
 		}
 		return n, err
 	}
-	if s.rd >= len(s.mem) {
+	if s.size == 0 {
 		return 0, io.EOF
 	}
-	n := copy(p, s.mem[s.rd:])
-	s.rd += n
-	return n, nil
+	total := 0
+	for len(p) > 0 && len(s.blocks) > 0 {
+		b := s.blocks[0]
+		n := copy(p, b[s.rd:])
+		s.rd += n
+		total += n
+		p = p[n:]
+		if s.rd == len(b) {
+			if len(s.blocks) == 1 && len(b) < cap(b) {
+				break // the tail block still takes writes
+			}
+			putBuf(b)
+			s.blocks[0] = nil
+			s.blocks = s.blocks[1:]
+			s.rd = 0
+		}
+	}
+	s.size -= int64(total)
+	return total, nil
 }
 
-// Bytes returns the unread bytes when they are all in memory.
-func (s *spool) Bytes() ([]byte, bool) {
-	if s.f != nil {
-		return nil, false
+// take removes and returns the first memory block's unread bytes; the
+// caller owns the block (putBuf it when done). ok is false in file mode or
+// when empty.
+func (s *spool) take() (data, block []byte, ok bool) {
+	if s.f != nil || len(s.blocks) == 0 {
+		return nil, nil, false
 	}
-	return s.mem[s.rd:], true
+	block = s.blocks[0]
+	data = block[s.rd:]
+	s.blocks[0] = nil
+	s.blocks = s.blocks[1:]
+	if len(s.blocks) == 0 {
+		s.blocks = nil
+	}
+	s.rd = 0
+	s.size -= int64(len(data))
+	return data, block, true
 }
 
 func (s *spool) releaseMem() {
-	if s.mem != nil {
-		putBuf(s.mem)
+	for _, b := range s.blocks {
+		putBuf(b)
 	}
-	s.mem, s.rd = nil, 0
+	s.blocks, s.rd, s.size = nil, 0, 0
 }
 
 // Reset discards everything and releases memory and file.
@@ -169,6 +255,46 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.sp.Read(p)
+}
+
+// WriteTo writes the unread body to w without an intermediate copy.
+func (b *bodyReader) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var total int64
+	for {
+		data, block, ok := b.sp.take()
+		if !ok {
+			break
+		}
+		n, err := w.Write(data)
+		putBuf(block)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	if b.sp.Len() == 0 {
+		return total, nil
+	}
+	buf := getBufSize(spoolBlock)
+	defer putBuf(buf)
+	for {
+		n, err := b.sp.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 func (b *bodyReader) Close() error {

@@ -14,13 +14,17 @@ import (
 	"go.uber.org/zap"
 )
 
-// ServeHTTP is the channel layer (§5.6, §6–§10): it is the handler of the
-// net/http engine, never called by users. It answers the connection layer's
-// errors, buffers the whole body, sets the request facts, applies proxy
-// headers and url_prefix, waits for one of `threads` slots, runs the app
-// into an output buffer and releases the slot before the client has read
-// the response.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// channel is the handler of the net/http engine: the channel layer.
+type channel struct{ s *Server }
+
+func (ch channel) ServeHTTP(w http.ResponseWriter, r *http.Request) { ch.s.serveChannel(w, r) }
+
+// serveChannel is the channel layer (§5.6, §6–§10). It answers the
+// connection layer's errors, buffers the whole body, sets the request
+// facts, applies proxy headers and url_prefix, waits for one of `threads`
+// slots, runs the app into an output buffer and releases the slot before
+// the client has read the response.
+func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	c, _ := r.Context().Value(connKey{}).(*conn)
 	var m *reqMeta
 	if c != nil {
@@ -124,6 +128,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	rw.finish()
+	rw.release()
 }
 
 // runApp calls the application, turning a panic into a 500 when nothing
@@ -271,6 +276,13 @@ func (s *Server) writeError(w http.ResponseWriter, e *httpError, _ string) {
 
 // serverPort is SERVER_PORT: the listening port, or the Unix socket path.
 func (c *conn) serverPort() string {
+	if c.port == "" {
+		c.port = c.computeServerPort()
+	}
+	return c.port
+}
+
+func (c *conn) computeServerPort() string {
 	switch a := c.raw.LocalAddr().(type) {
 	case *net.TCPAddr:
 		return strconv.Itoa(a.Port)

@@ -47,10 +47,12 @@ type conn struct {
 	rc   syscall.RawConn
 	srv  *Server
 	unix bool
+	port string // SERVER_PORT, computed once (handler goroutine only)
 
 	lastActivity atomic.Int64 // unix nanoseconds
 	inProgress   atomic.Int32 // requests queued for or holding a slot
 	hijacked     atomic.Bool
+	delivered    atomic.Bool // a request head has been handed to net/http
 	closeOnce    sync.Once
 	sawEOF       atomic.Bool
 
@@ -68,12 +70,21 @@ type conn struct {
 	seq       uint64
 	rerr      error // sticky read error delivered after out
 
-	mu    sync.Mutex // guards metas
-	metas []*reqMeta
+	readFn   func(uintptr) bool
+	rdDirect []byte
+	rdBuf    []byte
+	rdSize   int
+	rdN      int
+	rdErr    error
 
-	dmu      sync.Mutex // guards deadlines
-	httpDL   time.Time
-	headerDL time.Time
+	mu      sync.Mutex // guards metas
+	metas   []*reqMeta
+	metaBuf [2]*reqMeta
+
+	dmu         sync.Mutex // guards deadlines
+	httpDL      time.Time
+	headerDL    time.Time
+	appliedZero bool // the socket's read deadline is known to be cleared
 }
 
 func newConn(raw net.Conn, s *Server) *conn {
@@ -84,6 +95,8 @@ func newConn(raw net.Conn, s *Server) *conn {
 		}
 	}
 	_, c.unix = raw.(*net.UnixConn)
+	c.readFn = c.rawRead
+	c.metas = c.metaBuf[:0]
 	c.touch()
 	return c
 }
@@ -112,6 +125,10 @@ func (c *conn) applyDeadlineLocked() error {
 	if !c.headerDL.IsZero() && (d.IsZero() || c.headerDL.Before(d)) {
 		d = c.headerDL
 	}
+	if d.IsZero() && c.appliedZero {
+		return nil // net/http clears the deadline twice per request
+	}
+	c.appliedZero = d.IsZero()
 	return c.raw.SetReadDeadline(d)
 }
 
@@ -148,7 +165,14 @@ func (c *conn) Read(p []byte) (int, error) {
 		if c.st == stDead {
 			return 0, io.EOF
 		}
-		err := c.sockRead()
+		var direct []byte
+		if c.st == stBody && len(p) >= int(c.srv.opts.RecvBytes) {
+			direct = p
+		}
+		n, err := c.sockRead(direct)
+		if n > 0 {
+			return n, nil // body bytes read straight into p; an error comes back on the next Read
+		}
 		if err != nil {
 			if c.outOff < len(c.out) {
 				continue
@@ -175,59 +199,100 @@ func (c *conn) Read(p []byte) (int, error) {
 }
 
 func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// rawRead is the syscall.RawConn read function (bound once per
+// connection, so that an idle connection blocked in a read holds no
+// per-read closure): one read of rdSize bytes into rdDirect or a pooled
+// buffer.
+func (c *conn) rawRead(fd uintptr) bool {
+	b := c.rdDirect
+	pooled := b == nil
+	if pooled {
+		b = getBufSize(c.rdSize)
+	}
+	var (
+		n   int
+		err error
+	)
+	for {
+		n, err = syscall.Read(int(fd), b[:c.rdSize])
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err == syscall.EAGAIN {
+		if pooled {
+			putBuf(b)
+		}
+		return false
+	}
+	c.rdN, c.rdErr, c.rdBuf = n, err, b
+	return true
+}
+
 // sockRead performs one socket read of recv_bytes and feeds the parser.
-func (c *conn) sockRead() error {
+// With direct (at least recv_bytes long, used while a Content-Length body
+// streams) the read goes straight into direct and the body bytes are
+// returned there instead of being copied; the rest is fed to the parser.
+func (c *conn) sockRead(direct []byte) (int, error) {
 	size := int(c.srv.opts.RecvBytes)
 	var (
 		n    int
 		rerr error
 		buf  []byte
 	)
+	pooled := direct == nil
 	if c.rc != nil {
-		err := c.rc.Read(func(fd uintptr) bool {
-			b := getBufSize(size)
-			for {
-				n, rerr = syscall.Read(int(fd), b[:size])
-				if rerr != syscall.EINTR {
-					break
-				}
-			}
-			if rerr == syscall.EAGAIN {
-				putBuf(b)
-				return false
-			}
-			buf = b
-			return true
-		})
+		c.rdDirect, c.rdSize = direct, size
+		err := c.rc.Read(c.readFn)
+		n, rerr, buf = c.rdN, c.rdErr, c.rdBuf
+		c.rdDirect, c.rdBuf, c.rdErr = nil, nil, nil
 		if err != nil {
-			if buf != nil {
+			if buf != nil && pooled {
 				putBuf(buf)
 			}
-			return err
+			return 0, err
 		}
 		if rerr != nil {
-			putBuf(buf)
 			n = 0
 			rerr = os.NewSyscallError("read", rerr)
 		} else if n <= 0 {
+			n = 0
 			rerr = io.EOF
 		}
 	} else {
-		buf = getBufSize(size)
+		buf = direct
+		if pooled {
+			buf = getBufSize(size)
+		}
 		n, rerr = c.raw.Read(buf[:size])
 	}
 	if h := c.srv.readHook; h != nil {
 		h(size, n)
 	}
+	body := 0
 	if n > 0 {
 		c.touch()
-		c.feed(buf[:n])
+		data := buf[:n]
+		if !pooled {
+			body = int(min(int64(n), c.remain))
+			c.remain -= int64(body)
+			if c.remain == 0 {
+				c.st = stHead
+			}
+			data = data[body:]
+		}
+		if len(data) > 0 {
+			c.feed(data)
+		}
 	}
-	if buf != nil {
+	if buf != nil && pooled {
 		putBuf(buf)
 	}
 	if rerr != nil {
@@ -237,9 +302,9 @@ func (c *conn) sockRead() error {
 			c.srv.socketError(rerr)
 			c.sawEOF.Store(true)
 		}
-		return rerr
+		return body, rerr
 	}
-	return nil
+	return body, nil
 }
 
 func isWS(b byte) bool {
@@ -290,7 +355,7 @@ func (c *conn) feed(data []byte) {
 						c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
 						return
 					}
-					c.gotHead(data[:idx])
+					c.gotHead(data[:idx], len(data)-end)
 					data = data[end:]
 					continue
 				}
@@ -322,7 +387,7 @@ func (c *conn) feed(data []byte) {
 			}
 			head := c.head
 			c.head = nil
-			c.gotHead(head[:end-4])
+			c.gotHead(head[:end-4], len(data)-(end-old))
 			data = data[end-old:]
 		case stBody:
 			n := int64(len(data))
@@ -369,6 +434,7 @@ func (c *conn) feed(data []byte) {
 					c.emitString("0\r\n\r\n")
 					c.st = stHead
 					c.line = nil
+					c.cur = nil
 					continue
 				}
 				if !validTrailerLine(l) {
@@ -496,7 +562,7 @@ func (c *conn) takeMeta(id uint64) *reqMeta {
 		c.metas = c.metas[1:]
 		if m.id == id {
 			if len(c.metas) == 0 {
-				c.metas = nil
+				c.metas = c.metaBuf[:0]
 			}
 			return m
 		}
@@ -510,24 +576,29 @@ func (c *conn) bodyErrorOf(m *reqMeta) *httpError {
 	return m.bodyErr
 }
 
-// gotHead handles a complete header block (without its final CRLFCRLF).
-func (c *conn) gotHead(block []byte) {
+// gotHead handles a complete header block; more is the number of bytes
+// received after it in the same read (sized into the output buffer).
+func (c *conn) gotHead(block []byte, more int) {
 	c.stopHeaderTimer()
 	c.headCount = 0
-	ph := parseHead(block, c.srv.opts.MaxRequestBodySize)
+	if c.out == nil {
+		c.out = getBufSize(len(block) + 128 + more)[:0]
+	}
+	ph := parseHead(c.out, block, c.srv.opts.MaxRequestBodySize)
 	m := ph.meta
 	if m.err != nil {
 		c.headError(m.err)
 		return
 	}
+	c.out = ph.out
+	c.delivered.Store(true)
 	c.pushMeta(m)
-	c.emit(ph.out)
 	c.emitString(metaHeader + ": ")
 	c.emit(strconv.AppendUint(make([]byte, 0, 20), m.id, 10))
 	c.emitString("\r\n\r\n")
-	c.cur = m
 	switch {
 	case ph.chunked:
+		c.cur = m
 		c.st = stChunkSize
 		c.bodyCount = 0
 	case ph.clen > 0:
@@ -543,6 +614,7 @@ func (c *conn) gotHead(block []byte) {
 func (c *conn) headError(e *httpError) {
 	c.stopHeaderTimer()
 	m := &reqMeta{err: e, proto: e.proto}
+	c.delivered.Store(true)
 	c.pushMeta(m)
 	c.head = nil
 	c.emitString("GET / " + e.proto + "\r\nHost: error.invalid\r\n" + metaHeader + ": ")

@@ -34,7 +34,7 @@ type reqMeta struct {
 // parsedHead is the outcome of parsing one header block.
 type parsedHead struct {
 	meta    *reqMeta
-	out     []byte // the sanitized head for net/http (without the meta line and final CRLF)
+	out     []byte // dst with the sanitized head for net/http appended (without the final CRLF)
 	clen    int64  // body length for Content-Length framing, -1 when chunked, 0 when none
 	chunked bool
 }
@@ -88,59 +88,121 @@ func validHostHeader(h string) bool {
 
 func badReq(detail, proto string) *httpError { return &httpError{400, detail, proto} }
 
+// field is one header field of the block being parsed; name and value
+// point into the block.
+type field struct{ name, value []byte }
+
+func eqFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		d := s[i]
+		if d >= 'A' && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}
+
+func trimOWSBytes(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func validFieldValueBytes(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenBytes(s []byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for _, c := range s {
+		if !isTchar(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // parseHead validates one header block (without its final CRLFCRLF) with
-// waitress's rules (§5.1, §5.3–§5.5) and builds the head net/http parses.
-// maxBody is max_request_body_size.
-func parseHead(block []byte, maxBody int64) (ph parsedHead) {
+// waitress's rules (§5.1, §5.3–§5.5) and appends the head net/http parses
+// to dst. maxBody is max_request_body_size. On error ph.meta.err is set and
+// ph.out is dst unchanged.
+func parseHead(dst, block []byte, maxBody int64) (ph parsedHead) {
 	m := &reqMeta{}
 	ph.meta = m
+	ph.out = dst
 	fail := func(e *httpError) parsedHead {
 		m.err = e
-		return parsedHead{meta: m}
+		return parsedHead{meta: m, out: dst}
 	}
 	var line []byte
 	rest := block
-	if i := bytes.Index(block, []byte("\r\n")); i >= 0 {
+	if i := bytes.Index(block, crlf); i >= 0 {
 		line, rest = block[:i], block[i+2:]
 	} else {
 		line, rest = block, nil
 	}
 	line = bytes.TrimRight(line, " \t\r\n\v\f")
-	if bytes.ContainsAny(line, "\r\n") {
+	if bytes.IndexByte(line, '\r') >= 0 || bytes.IndexByte(line, '\n') >= 0 {
 		return fail(badReq("Bare CR or LF found in HTTP message", "HTTP/1.0"))
 	}
-	sl := string(line)
-	parts := strings.Split(sl, " ")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 {
 		return fail(badReq("Start line is invalid", "HTTP/1.0"))
 	}
-	method, target, version := parts[0], parts[1], parts[2]
-	if !isToken(method) {
+	sp2 := bytes.IndexByte(line[sp1+1:], ' ')
+	if sp2 <= 0 {
 		return fail(badReq("Start line is invalid", "HTTP/1.0"))
 	}
-	if strings.ToUpper(method) != method {
-		return fail(badReq(`Malformed HTTP method "`+method+`"`, "HTTP/1.0"))
+	sp2 += sp1 + 1
+	methodB, targetB, version := line[:sp1], line[sp1+1:sp2], line[sp2+1:]
+	if bytes.IndexByte(version, ' ') >= 0 || !isTokenBytes(methodB) {
+		return fail(badReq("Start line is invalid", "HTTP/1.0"))
 	}
-	if len(version) != 8 || !strings.HasPrefix(version, "HTTP/") || version[6] != '.' ||
+	for _, c := range methodB {
+		if c >= 'a' && c <= 'z' {
+			return fail(badReq(`Malformed HTTP method "`+string(methodB)+`"`, "HTTP/1.0"))
+		}
+	}
+	if len(version) != 8 || string(version[:5]) != "HTTP/" || version[6] != '.' ||
 		version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9' {
 		return fail(badReq("Start line is invalid", "HTTP/1.0"))
 	}
 	if version[5] != '1' {
-		return fail(&httpError{505, `Unsupported HTTP version "` + version[5:] + `"`, "HTTP/1.1"})
+		return fail(&httpError{505, `Unsupported HTTP version "` + string(version[5:]) + `"`, "HTTP/1.1"})
 	}
 	proto := "HTTP/1.1"
 	if version[7] == '0' {
 		proto = "HTTP/1.0"
 	}
 	m.proto = proto
-	m.rawTarget = target
 
 	// Header lines: split on CRLF, skip empty lines, unfold, validate.
-	type field struct{ name, value string }
-	var fields []field
+	var fieldBuf [8]field
+	fields := fieldBuf[:0]
 	for len(rest) > 0 {
 		var l []byte
-		if i := bytes.Index(rest, []byte("\r\n")); i >= 0 {
+		if i := bytes.Index(rest, crlf); i >= 0 {
 			l, rest = rest[:i], rest[i+2:]
 		} else {
 			l, rest = rest, nil
@@ -148,22 +210,24 @@ func parseHead(block []byte, maxBody int64) (ph parsedHead) {
 		if len(l) == 0 {
 			continue
 		}
-		if bytes.ContainsAny(l, "\r\n") {
+		if bytes.IndexByte(l, '\r') >= 0 || bytes.IndexByte(l, '\n') >= 0 {
 			return fail(badReq(`Bare CR or LF found in header line "`+string(l)+`"`, "HTTP/1.0"))
 		}
 		if l[0] == ' ' || l[0] == '\t' {
 			if len(fields) == 0 {
 				return fail(badReq(`Malformed header line "`+string(l)+`"`, "HTTP/1.0"))
 			}
-			cont := trimOWS(string(l))
-			if !validFieldValue(cont) {
+			cont := trimOWSBytes(l)
+			if !validFieldValueBytes(cont) {
 				return fail(badReq("Invalid header", "HTTP/1.0"))
 			}
 			f := &fields[len(fields)-1]
-			if f.value == "" {
+			if len(f.value) == 0 {
 				f.value = cont
-			} else if cont != "" {
-				f.value += " " + cont
+			} else if len(cont) > 0 {
+				v := make([]byte, 0, len(f.value)+1+len(cont))
+				v = append(append(append(v, f.value...), ' '), cont...)
+				f.value = v
 			}
 			continue
 		}
@@ -171,55 +235,69 @@ func parseHead(block []byte, maxBody int64) (ph parsedHead) {
 		if colon <= 0 {
 			return fail(badReq("Invalid header", "HTTP/1.0"))
 		}
-		name := string(l[:colon])
-		value := trimOWS(string(l[colon+1:]))
-		if !isToken(name) || !validFieldValue(value) {
+		name := l[:colon]
+		value := trimOWSBytes(l[colon+1:])
+		if !isTokenBytes(name) || !validFieldValueBytes(value) {
 			return fail(badReq("Invalid header", "HTTP/1.0"))
 		}
 		fields = append(fields, field{name, value})
 	}
 
 	var (
-		hosts, cls, cts, tes, conns, expects []string
-		out                                  bytes.Buffer
+		host, cl                             []byte
+		nHost, nCL, nCT, nTE, nConn, nExpect int
 	)
-	for _, f := range fields {
-		if strings.IndexByte(f.name, '_') >= 0 {
-			continue // dropped, as waitress does
-		}
-		switch {
-		case strings.EqualFold(f.name, "Host"):
-			hosts = append(hosts, f.value)
-		case strings.EqualFold(f.name, "Content-Length"):
-			cls = append(cls, f.value)
-		case strings.EqualFold(f.name, "Content-Type"):
-			cts = append(cts, f.value)
-		case strings.EqualFold(f.name, "Transfer-Encoding"):
-			tes = append(tes, f.value)
-		case strings.EqualFold(f.name, "Connection"):
-			conns = append(conns, f.value)
-			continue
-		case strings.EqualFold(f.name, "Expect"):
-			expects = append(expects, f.value)
+	for i := range fields {
+		f := &fields[i]
+		if bytes.IndexByte(f.name, '_') >= 0 {
+			f.name = nil // dropped, as waitress does
 			continue
 		}
-		if len(hosts) > 1 || len(cls) > 1 || len(cts) > 1 {
-			return fail(badReq("Duplicate header: "+f.name, "HTTP/1.0"))
+		switch len(f.name) {
+		case 4:
+			if eqFold(f.name, "host") {
+				nHost++
+				host = f.value
+			}
+		case 6:
+			if eqFold(f.name, "expect") {
+				nExpect++
+			}
+		case 10:
+			if eqFold(f.name, "connection") {
+				nConn++
+			}
+		case 12:
+			if eqFold(f.name, "content-type") {
+				nCT++
+			}
+		case 14:
+			if eqFold(f.name, "content-length") {
+				nCL++
+				cl = f.value
+			}
+		case 17:
+			if eqFold(f.name, "transfer-encoding") {
+				nTE++
+			}
+		}
+		if nHost > 1 || nCL > 1 || nCT > 1 {
+			return fail(badReq("Duplicate header: "+string(f.name), "HTTP/1.0"))
 		}
 	}
 
 	// Target checks.
-	for i := 0; i < len(target); i++ {
-		if target[i] < 0x21 || target[i] > 0x7e {
+	for _, c := range targetB {
+		if c < 0x21 || c > 0x7e {
 			return fail(badReq("Bad URI", proto))
 		}
 	}
-	t := target
-	if i := strings.IndexByte(t, '#'); i >= 0 {
+	t := targetB
+	if i := bytes.IndexByte(t, '#'); i >= 0 {
 		t = t[:i]
 	}
 	path := t
-	if i := strings.IndexByte(path, '?'); i >= 0 {
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	for i := 0; i < len(path); i++ {
@@ -229,131 +307,162 @@ func parseHead(block []byte, maxBody int64) (ph parsedHead) {
 			}
 		}
 	}
-	if method == "OPTIONS" && t == "*" {
+	m.rawTarget = string(targetB)
+	ts := ""
+	switch {
+	case string(methodB) == "OPTIONS" && string(t) == "*":
 		m.star = true
-		t = "/"
-	}
-	if t == "" {
-		t = "/"
-	}
-	if method == "CONNECT" && !strings.HasPrefix(t, "/") {
-		if _, err := url.ParseRequestURI("http://" + t); err != nil {
+		ts = "/"
+	case len(t) == 0:
+		ts = "/"
+	case t[0] == '/':
+		// origin form: always parseable once the escapes are checked
+	case string(methodB) == "CONNECT":
+		if _, err := url.ParseRequestURI("http://" + string(t)); err != nil {
 			return fail(badReq("Bad URI", proto))
 		}
-	} else if _, err := url.ParseRequestURI(t); err != nil {
-		return fail(badReq("Bad URI", proto))
+	default:
+		if _, err := url.ParseRequestURI(string(t)); err != nil {
+			return fail(badReq("Bad URI", proto))
+		}
 	}
 
 	// Host.
-	if len(hosts) == 0 && proto == "HTTP/1.1" && method != "CONNECT" {
+	if nHost == 0 && proto == "HTTP/1.1" && string(methodB) != "CONNECT" {
 		return fail(badReq("Missing Host header", "HTTP/1.1"))
 	}
-	if len(hosts) == 1 && !validHostHeader(hosts[0]) {
+	if nHost == 1 && !validHostHeader(string(host)) {
 		return fail(badReq("Invalid Host header", proto))
 	}
 
 	// Body framing.
 	chunked := false
-	if len(tes) > 0 {
+	if nTE > 0 {
 		if proto == "HTTP/1.1" {
-			var codings []string
-			for _, v := range tes {
-				for _, c := range strings.Split(v, ",") {
-					c = strings.ToLower(trimOWS(c))
-					if c != "" {
-						codings = append(codings, c)
-					}
-				}
-			}
 			n := 0
-			for _, c := range codings {
-				if c != "chunked" {
-					return fail(&httpError{501, "Transfer-Encoding requested is not supported.", proto})
+			for _, f := range fields {
+				if f.name == nil || len(f.name) != 17 || !eqFold(f.name, "transfer-encoding") {
+					continue
 				}
-				n++
+				for _, c := range strings.Split(string(f.value), ",") {
+					c = strings.ToLower(trimOWS(c))
+					if c == "" {
+						continue
+					}
+					if c != "chunked" {
+						return fail(&httpError{501, "Transfer-Encoding requested is not supported.", proto})
+					}
+					n++
+				}
 			}
 			if n > 1 {
 				return fail(&httpError{501, "Transfer-Encoding is invalid. Multiple chunked encodings requested.", proto})
 			}
 			chunked = n == 1
-			if chunked && len(cls) > 0 {
+			if chunked && nCL > 0 {
 				m.closeAfter = true
 			}
 		} else {
 			m.closeAfter = true
-			for _, v := range tes {
-				m.restore = append(m.restore, [2]string{"Transfer-Encoding", v})
+			for _, f := range fields {
+				if f.name != nil && len(f.name) == 17 && eqFold(f.name, "transfer-encoding") {
+					m.restore = append(m.restore, [2]string{"Transfer-Encoding", string(f.value)})
+				}
 			}
 		}
 	}
 	var clen int64
-	if !chunked && len(cls) == 1 {
-		v := cls[0]
-		if v == "" {
+	if !chunked && nCL == 1 {
+		if len(cl) == 0 {
 			return fail(badReq("Content-Length is invalid", proto))
 		}
-		for i := 0; i < len(v); i++ {
-			if v[i] < '0' || v[i] > '9' {
+		for _, c := range cl {
+			if c < '0' || c > '9' {
 				return fail(badReq("Content-Length is invalid", proto))
 			}
+			if clen > (1<<62)/10 {
+				return fail(&httpError{413, "exceeds max_body of " + strconv.FormatInt(maxBody, 10), proto})
+			}
+			clen = clen*10 + int64(c-'0')
 		}
-		n, err := strconv.ParseInt(strings.TrimLeft(v, "0")+"0", 10, 64)
-		if err != nil {
-			return fail(&httpError{413, "exceeds max_body of " + strconv.FormatInt(maxBody, 10), proto})
-		}
-		clen = n / 10
 		if clen >= maxBody {
 			return fail(&httpError{413, "exceeds max_body of " + strconv.FormatInt(maxBody, 10), proto})
 		}
 	}
 	m.chunked = chunked
 
-	// Expect: net/http sees it only when it will act on it correctly.
+	// The sanitized head. Expect reaches net/http only when it will act on
+	// it correctly (HTTP/1.1 100-continue with a body); otherwise it is
+	// restored for the handler.
 	hasBody := chunked || clen > 0
-	for _, e := range expects {
-		if proto == "HTTP/1.1" && hasBody && strings.EqualFold(e, "100-continue") && len(expects) == 1 {
-			out.WriteString("Expect: 100-continue\r\n")
-			continue
-		}
-		m.restore = append(m.restore, [2]string{"Expect", e})
+	out := dst
+	out = append(out, methodB...)
+	out = append(out, ' ')
+	if ts != "" {
+		out = append(out, ts...)
+	} else {
+		out = append(out, t...)
 	}
-
-	// The sanitized head.
-	head := make([]byte, 0, len(block)+64)
-	head = append(head, method...)
-	head = append(head, ' ')
-	head = append(head, t...)
-	head = append(head, ' ')
-	head = append(head, proto...)
-	head = append(head, "\r\n"...)
+	out = append(out, ' ')
+	out = append(out, proto...)
+	out = append(out, crlf...)
+	connDone := false
 	for _, f := range fields {
-		if strings.IndexByte(f.name, '_') >= 0 {
+		if f.name == nil {
 			continue
 		}
-		switch {
-		case strings.EqualFold(f.name, "Transfer-Encoding"), strings.EqualFold(f.name, "Content-Length"),
-			strings.EqualFold(f.name, "Connection"), strings.EqualFold(f.name, "Expect"):
-			continue
+		switch len(f.name) {
+		case 6:
+			if eqFold(f.name, "expect") {
+				if proto == "HTTP/1.1" && hasBody && nExpect == 1 && eqFold(f.value, "100-continue") {
+					out = append(out, "Expect: 100-continue\r\n"...)
+				} else {
+					m.restore = append(m.restore, [2]string{"Expect", string(f.value)})
+				}
+				continue
+			}
+		case 10:
+			if eqFold(f.name, "connection") {
+				if connDone {
+					continue
+				}
+				connDone = true
+				out = append(out, "Connection: "...)
+				first := true
+				for _, g := range fields {
+					if g.name != nil && len(g.name) == 10 && eqFold(g.name, "connection") {
+						if !first {
+							out = append(out, ", "...)
+						}
+						first = false
+						out = append(out, g.value...)
+					}
+				}
+				out = append(out, crlf...)
+				continue
+			}
+		case 14:
+			if eqFold(f.name, "content-length") {
+				continue
+			}
+		case 17:
+			if eqFold(f.name, "transfer-encoding") {
+				continue
+			}
 		}
-		head = append(head, f.name...)
-		head = append(head, ": "...)
-		head = append(head, f.value...)
-		head = append(head, "\r\n"...)
+		out = append(out, f.name...)
+		out = append(out, ": "...)
+		out = append(out, f.value...)
+		out = append(out, crlf...)
 	}
 	if chunked {
-		head = append(head, "Transfer-Encoding: chunked\r\n"...)
-	} else if clen > 0 || len(cls) == 1 {
-		head = append(head, "Content-Length: "...)
-		head = strconv.AppendInt(head, clen, 10)
-		head = append(head, "\r\n"...)
+		out = append(out, "Transfer-Encoding: chunked\r\n"...)
+	} else if nCL == 1 {
+		out = append(out, "Content-Length: "...)
+		out = strconv.AppendInt(out, clen, 10)
+		out = append(out, crlf...)
 	}
-	if len(conns) > 0 {
-		head = append(head, "Connection: "...)
-		head = append(head, strings.Join(conns, ", ")...)
-		head = append(head, "\r\n"...)
-	}
-	head = append(head, out.Bytes()...)
-	ph.out = head
+	ph.out = out
 	ph.chunked = chunked
 	if chunked {
 		ph.clen = -1
@@ -362,6 +471,8 @@ func parseHead(block []byte, maxBody int64) (ph parsedHead) {
 	}
 	return ph
 }
+
+var crlf = []byte("\r\n")
 
 func ishex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gowaitress/gowaitress/environ"
-	"go.uber.org/zap"
 )
 
 // proxyHeaders are the six proxy headers in canonical form, keyed by their
@@ -22,6 +21,8 @@ var proxyHeaders = map[string]string{
 	"x-forwarded-port":  "X-Forwarded-Port",
 	"x-forwarded-by":    "X-Forwarded-By",
 }
+
+var proxyHeaderList = []string{"Forwarded", "X-Forwarded-By", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto"}
 
 // isTrusted reports whether the socket peer may send proxy headers (§10.2).
 func (s *Server) isTrusted(c *conn, peer string) bool {
@@ -105,11 +106,28 @@ func (s *Server) applyProxy(r *http.Request, c *conn, f *environ.Facts) *httpErr
 		peer, peerPort = r.RemoteAddr, ""
 	}
 	trusted := s.isTrusted(c, peer)
+	if !trusted {
+		if !s.opts.ClearUntrustedProxyHeaders {
+			return nil
+		}
+		var removed []string
+		for _, name := range proxyHeaderList {
+			if _, ok := r.Header[name]; ok {
+				delete(r.Header, name)
+				removed = append(removed, name)
+			}
+		}
+		if len(removed) > 0 && s.opts.LogUntrustedProxyHeaders {
+			sort.Strings(removed)
+			s.log.Warn("Removed untrusted headers (" + strings.Join(removed, ", ") + "). Waitress recommends these be removed upstream.")
+		}
+		return nil
+	}
 	untrusted := map[string]bool{}
 	for k := range proxyHeaders {
 		untrusted[k] = true
 	}
-	if trusted {
+	{
 		if m := s.interpret(r, peerPort, f, untrusted); m != nil {
 			s.log.Warn(`Malformed proxy header "` + m.header + `" from "` + peer + `": ` + m.reason + " value: " + m.value)
 			return badReq(`Header "`+m.header+`" malformed.`, r.Proto)
@@ -331,5 +349,3 @@ func (s *Server) interpret(r *http.Request, peerPort string, f *environ.Facts, u
 	}
 	return nil
 }
-
-var _ = zap.String

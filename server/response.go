@@ -39,7 +39,7 @@ type responseWriter struct {
 	warnedNoBody bool
 
 	mu       sync.Mutex
-	cond     *sync.Cond
+	cond     sync.Cond
 	buf      spool
 	drainer  bool
 	finished bool // app returned: drain everything and stop
@@ -48,11 +48,22 @@ type responseWriter struct {
 	exited   chan struct{}
 }
 
+var rwPool = sync.Pool{New: func() any { return new(responseWriter) }}
+
 func newResponseWriter(s *Server, w http.ResponseWriter, r *http.Request, c *conn, path string) *responseWriter {
-	rw := &responseWriter{s: s, w: w, r: r, c: c, path: path, declared: -1, head: r.Method == "HEAD"}
+	rw := rwPool.Get().(*responseWriter)
+	*rw = responseWriter{s: s, w: w, r: r, c: c, path: path, declared: -1, head: r.Method == "HEAD"}
 	rw.buf.limit = s.opts.OutbufOverflow
-	rw.cond = sync.NewCond(&rw.mu)
+	rw.cond.L = &rw.mu
 	return rw
+}
+
+// release returns rw to the pool once the response is complete and no
+// goroutine of ours uses it any more.
+func (rw *responseWriter) release() {
+	rw.buf.Reset()
+	*rw = responseWriter{}
+	rwPool.Put(rw)
 }
 
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
@@ -222,9 +233,9 @@ func (rw *responseWriter) commit() bool {
 		rw.failWith500()
 		return false
 	}
-	if rw.s.opts.Ident != "" {
+	if rw.s.server != nil {
 		if _, ok := h["Server"]; !ok {
-			h["Server"] = []string{rw.s.opts.Ident}
+			h["Server"] = rw.s.server
 		}
 	}
 	rw.w.WriteHeader(rw.status)
@@ -278,7 +289,12 @@ func (rw *responseWriter) drain() {
 			rw.mu.Unlock()
 			return
 		}
-		n, _ := rw.buf.Read(chunk)
+		data, block, ok := rw.buf.take()
+		n := len(data)
+		if !ok {
+			n, _ = rw.buf.Read(chunk)
+			data = chunk[:n]
+		}
 		empty := rw.buf.Len() == 0
 		if empty {
 			rw.buf.Reset()
@@ -289,10 +305,16 @@ func (rw *responseWriter) drain() {
 		rw.cond.Broadcast()
 		rw.mu.Unlock()
 		if n > 0 {
-			if _, err := rw.w.Write(chunk[:n]); err != nil {
+			_, err := rw.w.Write(data)
+			if block != nil {
+				putBuf(block)
+			}
+			if err != nil {
 				rw.gone(err)
 				return
 			}
+		} else if block != nil {
+			putBuf(block)
 		}
 		if flush && (n > 0 || !headerOut) {
 			headerOut = true
@@ -347,7 +369,7 @@ func (rw *responseWriter) finish() {
 		rw.s.log.Warn(fmt.Sprintf("application returned too few bytes (%d) for specified Content-Length (%d) via app_iter", rw.written, rw.declared))
 		h.Set("Connection", "close")
 	}
-	if _, has := h["Content-Length"]; !has && rw.declared < 0 && rw.bodyOK && !rw.flushed {
+	if _, has := h["Content-Length"]; !has && rw.declared < 0 && rw.bodyOK && !rw.flushed && (rw.written > 2000 || rw.head) {
 		h.Set("Content-Length", strconv.FormatInt(rw.written, 10))
 	}
 	if !rw.commit() {
@@ -355,11 +377,17 @@ func (rw *responseWriter) finish() {
 	}
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
-	if b, ok := rw.buf.Bytes(); ok {
-		if len(b) > 0 {
-			rw.w.Write(b)
+	for {
+		data, block, ok := rw.buf.take()
+		if !ok {
+			break
 		}
-	} else {
+		if len(data) > 0 {
+			rw.w.Write(data)
+		}
+		putBuf(block)
+	}
+	if rw.buf.Len() > 0 {
 		chunk := getBufSize(64 << 10)
 		for {
 			n, _ := rw.buf.Read(chunk)

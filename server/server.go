@@ -27,6 +27,7 @@ type Server struct {
 	qlog    *zap.Logger
 	hs      *http.Server
 	trust   []trustEntry
+	server  []string        // the Server header value, shared by every response
 	xheads  map[string]bool // trusted proxy headers
 
 	listeners []net.Listener
@@ -78,6 +79,9 @@ func New(handler http.Handler, opts Options) (*Server, error) {
 		sweepEnd: make(chan struct{}),
 	}
 	s.qlog = s.log.Named("queue")
+	if opts.Ident != "" {
+		s.server = []string{opts.Ident}
+	}
 	s.cond = sync.NewCond(&s.mu)
 	for _, t := range opts.TrustedProxy {
 		e, _ := parseTrust(t)
@@ -94,7 +98,7 @@ func New(handler http.Handler, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.hs = &http.Server{
-		Handler:                      s,
+		Handler:                      channel{s},
 		MaxHeaderBytes:               int(min(opts.MaxRequestHeaderSize, 1<<40)) + 64<<10,
 		DisableGeneralOptionsHandler: true,
 		ErrorLog:                     log.New(&zapWriter{s.log}, "", 0),
@@ -248,6 +252,20 @@ func (s *Server) Serve() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdown.Store(true)
 	s.stopSweeper()
+	// Connections that never completed a request head are idle: close them
+	// now (net/http would wait up to 5 s for them).
+	s.closeListeners()
+	s.mu.Lock()
+	var fresh []*conn
+	for c := range s.conns {
+		if !c.delivered.Load() && c.inProgress.Load() == 0 {
+			fresh = append(fresh, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range fresh {
+		c.abort()
+	}
 	err := s.hs.Shutdown(ctx)
 	s.closeListeners()
 	if err != nil {
@@ -325,7 +343,16 @@ func inode(path string) uint64 {
 // are open (over all listeners) and wraps every accepted connection.
 type limitListener struct {
 	net.Listener
-	s *Server
+	s         *Server
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Close closes the listening socket once; later calls return the first
+// result (Shutdown closes listeners before net/http does).
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { l.closeErr = l.Listener.Close() })
+	return l.closeErr
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {

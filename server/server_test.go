@@ -647,11 +647,20 @@ func TestShutdown(t *testing.T) {
 		go func() { done <- s.Serve() }()
 		c := dial(t, "tcp", s.Addrs()[0].String())
 		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		silent := dial(t, "tcp", s.Addrs()[0].String()) // connected, half a head
+		io.WriteString(silent, "GET / HT")
 		<-started
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		start := time.Now()
 		if err := s.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("Shutdown took %v: an idle half-open request held it", d)
+		}
+		if got := expectClosed(t, silent, 2*time.Second); got != "" {
+			t.Errorf("idle connection got %q", got)
 		}
 		_, body := roundTrip(t, c, bufio.NewReader(c), "")
 		if body != "finished" {

@@ -51,11 +51,12 @@ func trickle(t *testing.T, addr string, n int, period time.Duration, stop <-chan
 	return closed, wg
 }
 
-// TestSlowClients is the slow-client scenario, scaled down to keep
-// the test short: trickling connections do not starve a well-behaved client
-// while connection_limit leaves room, and with the default limit they are
-// closed at the request header deadline and the limiter logs both
-// transitions.
+// TestSlowClients is the slow-client scenario: with connection_limit
+// 2000, 1,000 connections trickling a header byte every 2 s do not keep a
+// client that sends a request every 250 ms from being answered; with the
+// default connection_limit the trickling connections are closed at the
+// request header deadline (1 s here instead of the 30 s default, to keep the
+// test short) and the limiter logs both transitions.
 func TestSlowClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow-client scenario takes a few seconds")
@@ -66,7 +67,7 @@ func TestSlowClients(t *testing.T) {
 		o.ConnectionLimit = 2000
 		_, addr, _ := testServer(t, o, ok, nil)
 		stop := make(chan struct{})
-		closed, wg := trickle(t, addr, 300, time.Second, stop)
+		closed, wg := trickle(t, addr, 1000, 2*time.Second, stop)
 		c := dial(t, "tcp", addr)
 		br := bufio.NewReader(c)
 		for i := 0; i < 12; i++ {

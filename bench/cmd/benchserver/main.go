@@ -15,7 +15,12 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
+	"syscall"
 
 	"github.com/gowaitress/gowaitress/server"
 	"go.uber.org/zap"
@@ -43,8 +48,46 @@ func app() http.Handler {
 func main() {
 	kind := flag.String("server", "gowaitress", "gowaitress or nethttp")
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
+	limit := flag.Int("connection-limit", server.DefaultConnectionLimit, "gowaitress connection_limit")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here until SIGINT/SIGTERM")
+	memRate := flag.Int("memprofilerate", 0, "runtime.MemProfileRate (0: default)")
 	flag.Parse()
+	if *memRate > 0 {
+		runtime.MemProfileRate = *memRate
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		go func() {
+			ch := make(chan os.Signal, 1)
+			signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+			<-ch
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}()
+	}
 	fmt.Fprintf(os.Stderr, "%s pid %d on %s\n", *kind, os.Getpid(), *addr)
+	go func() { // SIGUSR1: collect garbage and return memory, for RSS comparisons
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGUSR1, syscall.SIGUSR2)
+		for sig := range ch {
+			runtime.GC()
+			debug.FreeOSMemory()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fmt.Fprintf(os.Stderr, "heap in use %d B, stacks in use %d B, goroutines %d\n", ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine())
+			if sig == syscall.SIGUSR2 { // and write a heap profile
+				if f, err := os.Create(fmt.Sprintf("heap-%d.prof", os.Getpid())); err == nil {
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+		}
+	}()
 	switch *kind {
 	case "nethttp":
 		log.Fatal((&http.Server{Addr: *addr, Handler: app()}).ListenAndServe())
@@ -52,6 +95,7 @@ func main() {
 		o := server.DefaultOptions()
 		o.Listen = []string{*addr}
 		o.Logger = zap.NewNop()
+		o.ConnectionLimit = *limit
 		s, err := server.New(app(), o)
 		if err != nil {
 			log.Fatal(err)

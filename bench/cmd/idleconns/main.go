@@ -1,6 +1,6 @@
 // Command idleconns opens n keep-alive connections to addr, makes one
-// request on each, and holds them idle until stdin is closed; bench/run.sh
-// compares the servers' resident memory meanwhile.
+// request on each, prints "ready", and holds them idle until SIGINT or
+// SIGTERM; bench/run.sh compares the servers' resident memory meanwhile.
 package main
 
 import (
@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
@@ -33,7 +35,9 @@ func main() {
 		conns = append(conns, c)
 	}
 	fmt.Println("ready")
-	io.Copy(io.Discard, os.Stdin)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	<-ch
 	for _, c := range conns {
 		c.Close()
 	}
