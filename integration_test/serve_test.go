@@ -456,3 +456,40 @@ func TestCustomProgram(t *testing.T) {
 		t.Errorf("no access line:\n%s", p.stderr)
 	}
 }
+
+// TestShutdownTimeout: a request still running when shutdown_timeout ends
+// does not keep the process alive.
+func TestShutdownTimeout(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer upstream.Close()
+	defer close(release)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.ini"), "[app:main]\nuse = egg:Paste#proxy\naddress = "+upstream.URL+
+		"\n\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:0\nshutdown_timeout = 500ms\n")
+	p := start(t, dir, "app.ini")
+	go func() {
+		if resp, err := http.Get(p.base + "/hang"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-entered
+	began := time.Now()
+	p.signal(t, syscall.SIGTERM)
+	code := p.wait(t)
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("stopping took %v with shutdown_timeout = 500ms", took)
+	}
+	if code != 0 {
+		t.Errorf("exit %d\n%s", code, p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), "still running") {
+		t.Errorf("no word about the request cut off:\n%s", p.stderr)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gowaitress/gowaitress/config"
 	"github.com/gowaitress/gowaitress/pastedeploy"
@@ -85,6 +86,11 @@ func (a *AppServer) Addrs(ctx context.Context) ([]net.Addr, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// ShutdownTimeout is the grace period of a stop (the shutdown_timeout
+// option): the command line gives Shutdown a context with this deadline,
+// and drains the previous application on reload within it.
+func (a *AppServer) ShutdownTimeout() time.Duration { return a.Options.ShutdownTimeout }
 
 // Server returns the underlying server once Serve has created it, else nil.
 func (a *AppServer) Server() *Server {

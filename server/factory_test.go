@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowaitress/gowaitress/config"
 	"github.com/gowaitress/gowaitress/pastedeploy"
 	"go.uber.org/zap"
 )
@@ -73,5 +74,25 @@ func TestFactoryServe(t *testing.T) {
 	ps3, _ := Factory(nil, section("listen", "127.0.0.1:0"))
 	if err := ps3.Serve(nil); err == nil || !strings.Contains(err.Error(), "handler is nil") {
 		t.Errorf("nil app: %v", err)
+	}
+}
+
+func TestShutdownTimeoutOption(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  time.Duration
+	}{{"", DefaultShutdownTimeout}, {"5", 5 * time.Second}, {"250ms", 250 * time.Millisecond}} {
+		local := config.NewSettings()
+		if tt.value != "" {
+			local.Set("shutdown_timeout", tt.value, config.Origin{})
+		}
+		s, err := Factory(config.NewSettings(), local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := s.(interface{ ShutdownTimeout() time.Duration }).ShutdownTimeout()
+		if got != tt.want {
+			t.Errorf("shutdown_timeout %q: %v, want %v", tt.value, got, tt.want)
+		}
 	}
 }
