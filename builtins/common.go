@@ -55,8 +55,8 @@ func checkKeys(component string, local *config.Settings, allowed []string) error
 }
 
 // boolSetting reads a strict boolean (config.ParseBool) from local, or def
-// when the key is absent.
-// TODO: use the config.Settings typed getters (config/get.go) once they land.
+// when the key is absent. Unlike Settings.Bool, a bad value is an
+// ErrInvalidSetting load error, the kind the built-ins report.
 func boolSetting(local *config.Settings, key string, def bool) (bool, error) {
 	v, ok := local.Get(key)
 	if !ok {
