@@ -7,6 +7,9 @@
 #   bash bench/run.sh            # ROUNDS=3 DURATION=5s IDLE=5000
 # Needs wrk (Debian: apt-get install wrk). Not a test: numbers depend on
 # the machine; the target is a ratio of at least 0.9 on every scenario.
+# For profiling, the same scenarios run in-process as Go benchmarks:
+#   go test ./server -run '^$' -bench 'Serve/' -benchmem -cpuprofile cpu.out
+#   go test ./server -run '^$' -bench ServeRatio     # reports "ratio"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}

@@ -15,6 +15,8 @@
 //	Paste#errordocument      filter-app  show pages of the application for error statuses
 //	Paste#error_catcher      filter-app  turn panics into 500 pages
 //	gowaitress#echo          app         answer with the request as the application sees it
+//	gowaitress#health        app         200 "ok", or 503 while the server drains for shutdown
+//	gowaitress#stats         app         JSON counters of the serving gowaitress server
 //
 // Importing the package registers them all in pastedeploy.Default; Register
 // adds them to another registry. Each factory's doc comment lists its
@@ -89,6 +91,14 @@ var builtins = []builtin{
 	{"gowaitress#echo", pastedeploy.AppFactory(EchoFactory), []pastedeploy.Option{
 		pastedeploy.Description("answer with a JSON description of the request as the application sees it"),
 		pastedeploy.Keys(echoKeys...),
+	}},
+	{"gowaitress#health", pastedeploy.AppFactory(HealthFactory), []pastedeploy.Option{
+		pastedeploy.Description("liveness/readiness probe: 200 \"ok\", draining_status (default 503) once the server begins a graceful shutdown"),
+		pastedeploy.Keys(healthKeys...),
+	}},
+	{"gowaitress#stats", pastedeploy.AppFactory(StatsFactory), []pastedeploy.Option{
+		// No settings: StatsFactory refuses any key.
+		pastedeploy.Description("JSON counters of the serving gowaitress server: connections, busy/idle threads, queue, requests served, bytes in/out, uptime, draining"),
 	}},
 }
 

@@ -11,7 +11,8 @@ import (
 func TestRegister(t *testing.T) {
 	wantNames := []string{"Paste#urlmap", "Paste#cascade", "PasteDeploy#prefix", "Paste#translogger",
 		"Paste#static", "Paste#proxy", "Paste#transparent_proxy", "Paste#gzip", "Paste#auth_basic",
-		"Paste#grantip", "Paste#errordocument", "Paste#error_catcher", "gowaitress#echo"}
+		"Paste#grantip", "Paste#errordocument", "Paste#error_catcher", "gowaitress#echo",
+		"gowaitress#health", "gowaitress#stats"}
 	if got := Names(); !reflect.DeepEqual(got, wantNames) {
 		t.Fatalf("Names() = %v", got)
 	}
@@ -22,7 +23,8 @@ func TestRegister(t *testing.T) {
 		"Paste#transparent_proxy": pastedeploy.ProtoApp, "Paste#gzip": pastedeploy.ProtoFilterApp,
 		"Paste#auth_basic": pastedeploy.ProtoFilterApp, "Paste#grantip": pastedeploy.ProtoFilterApp,
 		"Paste#errordocument": pastedeploy.ProtoFilterApp, "Paste#error_catcher": pastedeploy.ProtoFilterApp,
-		"gowaitress#echo": pastedeploy.ProtoApp,
+		"gowaitress#echo": pastedeploy.ProtoApp, "gowaitress#health": pastedeploy.ProtoApp,
+		"gowaitress#stats": pastedeploy.ProtoApp,
 	}
 	keys := map[string][]string{
 		"Paste#urlmap": nil, "Paste#cascade": nil,
@@ -37,6 +39,8 @@ func TestRegister(t *testing.T) {
 		"Paste#errordocument":     nil,
 		"Paste#error_catcher":     errorCatcherKeys,
 		"gowaitress#echo":         {"max_body"},
+		"gowaitress#health":       {"draining_status"},
+		"gowaitress#stats":        nil,
 	}
 	for _, reg := range []*pastedeploy.Registry{pastedeploy.Default, func() *pastedeploy.Registry {
 		r := pastedeploy.NewRegistry()

@@ -63,6 +63,31 @@ func WithFacts(r *http.Request, f Facts) *http.Request {
 	return r2
 }
 
+// NewContext returns a copy of ctx carrying f, for servers that set the
+// same facts on every request of a connection: a request whose context
+// derives from it reads f without a per-request allocation. Unlike
+// WithFacts it does not touch any request's URL; the server sets
+// r.URL.Scheme itself.
+func NewContext(ctx context.Context, f Facts) context.Context {
+	return &factsCtx{Context: ctx, f: facts{
+		scriptName: f.ScriptName, scheme: f.Scheme, serverName: f.ServerName, serverPort: f.ServerPort,
+	}}
+}
+
+// factsCtx is a context carrying facts in one allocation (a servers keeps
+// one per connection).
+type factsCtx struct {
+	context.Context
+	f facts
+}
+
+func (c *factsCtx) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.f
+	}
+	return c.Context.Value(key)
+}
+
 // ScriptName returns the mount point of the application (WSGI SCRIPT_NAME):
 // "" at the root, else a path such as "/app" with no trailing slash. It is
 // not part of r.URL.Path.

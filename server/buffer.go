@@ -10,14 +10,36 @@ import (
 // are held only while bytes are in flight, never by an idle connection.
 var bufClasses = [...]int{512, 4 << 10, 16 << 10, 64 << 10, 256 << 10}
 
+// The pools hold array pointers, so that neither Get nor Put allocates (a
+// *[]byte would need a new slice header on every Put).
 var bufPools [len(bufClasses)]sync.Pool
 
 // getBufSize returns a slice of length n (capacity ≥ n) from the pools.
 func getBufSize(n int) []byte {
 	for i, sz := range bufClasses {
 		if n <= sz {
-			if p, ok := bufPools[i].Get().(*[]byte); ok {
-				return (*p)[:n]
+			v := bufPools[i].Get()
+			switch i {
+			case 0:
+				if p, ok := v.(*[512]byte); ok {
+					return p[:n]
+				}
+			case 1:
+				if p, ok := v.(*[4 << 10]byte); ok {
+					return p[:n]
+				}
+			case 2:
+				if p, ok := v.(*[16 << 10]byte); ok {
+					return p[:n]
+				}
+			case 3:
+				if p, ok := v.(*[64 << 10]byte); ok {
+					return p[:n]
+				}
+			case 4:
+				if p, ok := v.(*[256 << 10]byte); ok {
+					return p[:n]
+				}
 			}
 			return make([]byte, n, sz)
 		}
@@ -27,17 +49,20 @@ func getBufSize(n int) []byte {
 
 // putBuf returns b to the pool of its capacity class.
 func putBuf(b []byte) {
-	c := cap(b)
-	for i := len(bufClasses) - 1; i >= 0; i-- {
-		if c == bufClasses[i] {
-			b = b[:0]
-			bufPools[i].Put(&b)
-			return
-		}
-		if c > bufClasses[i] {
-			return // grown by append: let the GC have it
-		}
+	b = b[:cap(b)]
+	switch len(b) {
+	case 512:
+		bufPools[0].Put((*[512]byte)(b))
+	case 4 << 10:
+		bufPools[1].Put((*[4 << 10]byte)(b))
+	case 16 << 10:
+		bufPools[2].Put((*[16 << 10]byte)(b))
+	case 64 << 10:
+		bufPools[3].Put((*[64 << 10]byte)(b))
+	case 256 << 10:
+		bufPools[4].Put((*[256 << 10]byte)(b))
 	}
+	// other capacities (grown by append): let the GC have them
 }
 
 // spoolBlock is the size of the pooled blocks a spool holds in memory.
@@ -48,7 +73,8 @@ const spoolBlock = 64 << 10
 // (inbuf_overflow / outbuf_overflow). It is not safe for concurrent use.
 type spool struct {
 	limit  int64
-	blocks [][]byte // unread data: blocks[0][rd:], blocks[1:]...
+	blocks [][]byte  // unread data: blocks[0][rd:], blocks[1:]...
+	inline [2][]byte // blocks' first backing array (no allocation for small bodies)
 	rd     int
 	size   int64 // unread bytes in memory
 	f      *os.File
@@ -116,6 +142,9 @@ func (s *spool) ReadFrom(r io.Reader) (int64, error) {
 		}
 		last := len(s.blocks) - 1
 		if last < 0 || cap(s.blocks[last])-len(s.blocks[last]) < 512 {
+			if s.blocks == nil {
+				s.blocks = s.inline[:0]
+			}
 			s.blocks = append(s.blocks, getBufSize(spoolBlock)[:0])
 			last++
 		}
@@ -156,6 +185,9 @@ func (s *spool) Write(p []byte) (int, error) {
 			size := spoolBlock
 			if last < 0 && len(p) < 4<<10 {
 				size = 4 << 10
+			}
+			if s.blocks == nil {
+				s.blocks = s.inline[:0]
 			}
 			s.blocks = append(s.blocks, getBufSize(size)[:0])
 			last++
@@ -233,6 +265,7 @@ func (s *spool) releaseMem() {
 		putBuf(b)
 	}
 	s.blocks, s.rd, s.size = nil, 0, 0
+	s.inline = [2][]byte{}
 }
 
 // Reset discards everything and releases memory and file.

@@ -27,15 +27,15 @@ func (ch channel) ServeHTTP(w http.ResponseWriter, r *http.Request) { ch.s.serve
 func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	c, _ := r.Context().Value(connKey{}).(*conn)
 	var m *reqMeta
-	if c != nil {
-		if v := r.Header[metaHeader]; len(v) == 1 {
+	if v, ok := r.Header[metaHeader]; ok {
+		if c != nil && len(v) == 1 {
 			id, _ := strconv.ParseUint(v[0], 10, 64)
 			m = c.takeMeta(id)
 		}
+		delete(r.Header, metaHeader)
 	}
-	delete(r.Header, metaHeader)
 	if m == nil {
-		m = &reqMeta{rawTarget: r.RequestURI, proto: r.Proto}
+		m = &trivialMeta // nothing beyond what net/http parsed
 	}
 	if m.err != nil {
 		s.writeError(w, m.err, "")
@@ -44,7 +44,9 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	for _, h := range m.restore {
 		r.Header.Add(h[0], h[1])
 	}
-	r.RequestURI = m.rawTarget
+	if m.rawTarget != "" {
+		r.RequestURI = m.rawTarget
+	}
 	if m.star {
 		r.URL.Path, r.URL.RawPath = "*", ""
 	}
@@ -55,7 +57,9 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	origPath := r.URL.Path
 
 	// The whole body is received before the app is given a slot.
+	req0, netBody := r, io.ReadCloser(nil)
 	if m.chunked || r.ContentLength > 0 {
+		netBody = r.Body
 		br := &bodyReader{sp: spool{limit: s.opts.InbufOverflow}}
 		_, err := io.Copy(&br.sp, r.Body)
 		if err != nil {
@@ -86,15 +90,16 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Request facts (§6, §9, §10).
-	serverPort := ""
+	var base environ.Facts
 	if c != nil {
-		serverPort = c.serverPort()
+		base = c.baseFacts()
 		if c.unix {
 			r.RemoteAddr = "localhost"
 		}
+	} else {
+		base = environ.Facts{ScriptName: s.opts.URLPrefix, Scheme: s.opts.URLScheme, ServerName: s.opts.ServerName}
 	}
-	facts := environ.Facts{ScriptName: s.opts.URLPrefix, Scheme: s.opts.URLScheme,
-		ServerName: s.opts.ServerName, ServerPort: serverPort}
+	facts := base
 	if len(s.trust) > 0 || s.opts.ClearUntrustedProxyHeaders {
 		if he := s.applyProxy(r, c, &facts); he != nil {
 			s.writeError(w, he, "")
@@ -102,7 +107,14 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	normalizePath(r.URL, s.opts.URLPrefix)
-	r = environ.WithFacts(r, facts)
+	if c == nil || facts != base {
+		r = environ.WithFacts(r, facts)
+	} else if facts.Scheme != "" && r.URL.Scheme != facts.Scheme {
+		// The connection's context already carries these facts; the
+		// request is ours (net/http made it for this handler), so its
+		// URL is updated in place.
+		r.URL.Scheme = facts.Scheme
+	}
 	if r.Host != "" {
 		r.URL.Host = r.Host
 	}
@@ -126,6 +138,12 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	if aborted {
 		rw.abort()
 		panic(http.ErrAbortHandler)
+	}
+	if netBody != nil && !rw.drainer {
+		// net/http's own (closed, fully read) body again, so that
+		// committing the response does not try to discard a body it
+		// does not know.
+		req0.Body = netBody
 	}
 	rw.finish()
 	rw.release()
@@ -272,6 +290,14 @@ func (s *Server) writeError(w http.ResponseWriter, e *httpError, _ string) {
 	}
 	w.WriteHeader(e.code)
 	io.WriteString(w, body)
+}
+
+// baseFacts are the request facts every request of c starts from; the
+// connection's context carries them (ConnContext), so a request whose facts
+// no proxy header changes needs no context of its own.
+func (c *conn) baseFacts() environ.Facts {
+	o := &c.srv.opts
+	return environ.Facts{ScriptName: o.URLPrefix, Scheme: o.URLScheme, ServerName: o.ServerName, ServerPort: c.serverPort()}
 }
 
 // serverPort is SERVER_PORT: the listening port, or the Unix socket path.

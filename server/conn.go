@@ -48,13 +48,18 @@ type conn struct {
 	srv  *Server
 	unix bool
 	port string // SERVER_PORT, computed once (handler goroutine only)
+	ctx  connCtx
 
-	lastActivity atomic.Int64 // unix nanoseconds
+	lastActivity atomic.Int64 // nanotime of the last socket activity
 	inProgress   atomic.Int32 // requests queued for or holding a slot
 	hijacked     atomic.Bool
 	delivered    atomic.Bool // a request head has been handed to net/http
 	closeOnce    sync.Once
 	sawEOF       atomic.Bool
+	// Socket bytes read and written: per-connection counters (uncontended),
+	// moved into the server's totals by forget.
+	bytesIn  atomic.Int64
+	bytesOut atomic.Int64
 
 	// Parser state: used only by the goroutine net/http reads from.
 	st        pstate
@@ -71,15 +76,19 @@ type conn struct {
 	rerr      error // sticky read error delivered after out
 
 	readFn   func(uintptr) bool
-	rdDirect []byte
-	rdBuf    []byte
-	rdSize   int
+	rdDirect []byte // in: the caller's buffer or nil; out: the buffer read into
 	rdN      int
 	rdErr    error
 
 	mu      sync.Mutex // guards metas
 	metas   []*reqMeta
 	metaBuf [2]*reqMeta
+
+	// Output coalescing: used only by the goroutine writing the response
+	// (the drainer while it runs, else net/http's connection goroutine).
+	coalesce bool
+	corked   bool       // TCP_CORK is on (Linux)
+	cw       *coalescer // while pending bytes wait (pooled)
 
 	dmu         sync.Mutex // guards deadlines
 	httpDL      time.Time
@@ -101,7 +110,7 @@ func newConn(raw net.Conn, s *Server) *conn {
 	return c
 }
 
-func (c *conn) touch() { c.lastActivity.Store(time.Now().UnixNano()) }
+func (c *conn) touch() { c.lastActivity.Store(nanotime()) }
 
 // LocalAddr, RemoteAddr and the deadlines pass through; the read deadline
 // is combined with the request header deadline.
@@ -155,6 +164,7 @@ func (c *conn) Read(p []byte) (int, error) {
 			// After Hijack the bytes are the handler's protocol, not HTTP.
 			n, err := c.raw.Read(p)
 			if n > 0 {
+				c.bytesIn.Add(int64(n))
 				c.touch()
 			}
 			return n, err
@@ -208,20 +218,21 @@ func isTimeout(err error) bool {
 
 // rawRead is the syscall.RawConn read function (bound once per
 // connection, so that an idle connection blocked in a read holds no
-// per-read closure): one read of rdSize bytes into rdDirect or a pooled
+// per-read closure): one read of recv_bytes bytes into rdDirect or a pooled
 // buffer.
 func (c *conn) rawRead(fd uintptr) bool {
 	b := c.rdDirect
+	size := int(c.srv.opts.RecvBytes)
 	pooled := b == nil
 	if pooled {
-		b = getBufSize(c.rdSize)
+		b = getBufSize(size)
 	}
 	var (
 		n   int
 		err error
 	)
 	for {
-		n, err = syscall.Read(int(fd), b[:c.rdSize])
+		n, err = syscall.Read(int(fd), b[:size])
 		if err != syscall.EINTR {
 			break
 		}
@@ -232,7 +243,7 @@ func (c *conn) rawRead(fd uintptr) bool {
 		}
 		return false
 	}
-	c.rdN, c.rdErr, c.rdBuf = n, err, b
+	c.rdN, c.rdErr, c.rdDirect = n, err, b
 	return true
 }
 
@@ -249,10 +260,10 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 	)
 	pooled := direct == nil
 	if c.rc != nil {
-		c.rdDirect, c.rdSize = direct, size
+		c.rdDirect = direct
 		err := c.rc.Read(c.readFn)
-		n, rerr, buf = c.rdN, c.rdErr, c.rdBuf
-		c.rdDirect, c.rdBuf, c.rdErr = nil, nil, nil
+		n, rerr, buf = c.rdN, c.rdErr, c.rdDirect
+		c.rdDirect, c.rdErr = nil, nil
 		if err != nil {
 			if buf != nil && pooled {
 				putBuf(buf)
@@ -278,6 +289,7 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 	}
 	body := 0
 	if n > 0 {
+		c.bytesIn.Add(int64(n))
 		c.touch()
 		data := buf[:n]
 		if !pooled {
@@ -584,21 +596,34 @@ func (c *conn) gotHead(block []byte, more int) {
 	if c.out == nil {
 		c.out = getBufSize(len(block) + 128 + more)[:0]
 	}
-	ph := parseHead(c.out, block, c.srv.opts.MaxRequestBodySize)
-	m := ph.meta
+	var scratch reqMeta // stays on the stack when trivial
+	m := &scratch
+	ph := parseHeadInto(m, c.out, block, c.srv.opts.MaxRequestBodySize)
 	if m.err != nil {
 		c.headError(m.err)
 		return
 	}
 	c.out = ph.out
 	c.delivered.Store(true)
-	c.pushMeta(m)
+	if m.trivial() {
+		c.emitString("\r\n")
+		if ph.clen > 0 {
+			c.st = stBody
+			c.remain = ph.clen
+		} else {
+			c.st = stHead
+		}
+		return
+	}
+	hm := new(reqMeta) // a distinct variable, so that scratch stays on the stack
+	*hm = scratch
+	c.pushMeta(hm)
 	c.emitString(metaHeader + ": ")
-	c.emit(strconv.AppendUint(make([]byte, 0, 20), m.id, 10))
+	c.emit(strconv.AppendUint(make([]byte, 0, 20), hm.id, 10))
 	c.emitString("\r\n\r\n")
 	switch {
 	case ph.chunked:
-		c.cur = m
+		c.cur = hm
 		c.st = stChunkSize
 		c.bodyCount = 0
 	case ph.clen > 0:
@@ -636,8 +661,19 @@ func (c *conn) bodyError(e *httpError) {
 	c.line = nil
 }
 
-// Write sends p in socket writes of at most send_bytes.
+// Write sends p in socket writes of at most send_bytes. While an output
+// drainer streams a response (coalescing), the tail of p that does not fill
+// a send_bytes write is kept and sent with the next bytes, in one writev of
+// at most send_bytes: a large response then takes ceil(size/send_bytes)
+// socket writes instead of several short ones per buffered block.
 func (c *conn) Write(p []byte) (int, error) {
+	if c.coalesce || c.cw != nil {
+		return c.writeCoalesced(p)
+	}
+	return c.writeDirect(p)
+}
+
+func (c *conn) writeDirect(p []byte) (int, error) {
 	max := int(c.srv.opts.SendBytes)
 	total := 0
 	for len(p) > 0 {
@@ -646,20 +682,117 @@ func (c *conn) Write(p []byte) (int, error) {
 			n = max
 		}
 		w, err := c.raw.Write(p[:n])
-		if h := c.srv.writeHook; h != nil {
-			h(n)
+		if err := c.wrote(n, w, err); err != nil {
+			return total + w, err
 		}
 		total += w
-		if w > 0 {
-			c.touch()
-		}
-		if err != nil {
-			c.srv.socketError(err)
-			return total, err
-		}
 		p = p[n:]
 	}
 	return total, nil
+}
+
+// wrote accounts for one socket write of n bytes asked, w written.
+func (c *conn) wrote(n, w int, err error) error {
+	if h := c.srv.writeHook; h != nil {
+		h(n)
+	}
+	if w > 0 {
+		c.bytesOut.Add(int64(w))
+		c.touch()
+	}
+	if err != nil {
+		c.srv.socketError(err)
+	}
+	return err
+}
+
+// coalescer holds the bytes a coalescing Write keeps for the next one.
+type coalescer struct {
+	pend   []byte // pooled buffer of send_bytes capacity
+	iov    net.Buffers
+	iovArr [2][]byte
+}
+
+var coalescerPool = sync.Pool{New: func() any { return new(coalescer) }}
+
+func (c *conn) pending() int {
+	if c.cw == nil {
+		return 0
+	}
+	return len(c.cw.pend)
+}
+
+// keep appends p to the pending bytes.
+func (c *conn) keep(p []byte) {
+	if c.cw == nil {
+		c.cw = coalescerPool.Get().(*coalescer)
+		c.cw.pend = getBufSize(int(c.srv.opts.SendBytes))[:0]
+	}
+	c.cw.pend = append(c.cw.pend, p...)
+}
+
+// writeCoalesced is Write with pending bytes or in coalescing mode.
+func (c *conn) writeCoalesced(p []byte) (int, error) {
+	max := int(c.srv.opts.SendBytes)
+	total := len(p)
+	for c.pending() > 0 && len(p) > 0 {
+		cw := c.cw
+		if c.coalesce && len(cw.pend)+len(p) < max {
+			cw.pend = append(cw.pend, p...)
+			return total, nil
+		}
+		// One writev: the pending bytes and the head of p, at most max.
+		k := min(len(p), max-len(cw.pend))
+		n := len(cw.pend) + k
+		cw.iov = append(cw.iovArr[:0], cw.pend, p[:k])
+		w, err := cw.iov.WriteTo(c.raw)
+		cw.iovArr = [2][]byte{}
+		cw.iov = nil
+		c.dropPending()
+		if err := c.wrote(n, int(w), err); err != nil {
+			return total - len(p), err
+		}
+		p = p[k:]
+	}
+	if len(p) == 0 {
+		return total, nil
+	}
+	full := len(p)
+	if c.coalesce {
+		full -= len(p) % max
+	}
+	if full > 0 {
+		if w, err := c.writeDirect(p[:full]); err != nil {
+			return total - len(p) + w, err
+		}
+		p = p[full:]
+	}
+	if len(p) > 0 {
+		c.keep(p)
+	}
+	return total, nil
+}
+
+// dropPending forgets the pending bytes and returns their buffers.
+func (c *conn) dropPending() {
+	if cw := c.cw; cw != nil {
+		c.cw = nil
+		putBuf(cw.pend)
+		cw.pend = nil
+		coalescerPool.Put(cw)
+	}
+}
+
+// setCoalesce turns coalescing on or off (the drainer, around its writes).
+// Turning it off sends the pending bytes.
+func (c *conn) setCoalesce(on bool) error {
+	c.coalesce = on
+	if on || c.pending() == 0 {
+		return nil
+	}
+	_, err := c.writeDirect(c.cw.pend)
+	c.dropPending()
+	return err
 }
 
 // Close closes the connection. When the client has not closed its side, the

@@ -149,11 +149,31 @@ func isTokenBytes(s []byte) bool {
 // ph.out is dst unchanged.
 func parseHead(dst, block []byte, maxBody int64) (ph parsedHead) {
 	m := &reqMeta{}
+	ph = parseHeadInto(m, dst, block, maxBody)
 	ph.meta = m
+	return ph
+}
+
+// trivial reports whether m tells the channel layer nothing it cannot
+// learn from net/http's request: such a meta is not sent along (no
+// allocation, no extra header for net/http to parse).
+func (m *reqMeta) trivial() bool {
+	return m.err == nil && !m.star && !m.closeAfter && len(m.restore) == 0 && !m.chunked && m.rawTarget == ""
+}
+
+// trivialMeta stands for every request whose meta was trivial. Read-only.
+var trivialMeta = reqMeta{}
+
+// parseHeadInto is parseHead filling m (zeroed by the caller). m.rawTarget
+// is left empty when net/http's RequestURI will be the target as sent.
+//
+// ph.meta is left nil: m is not stored anywhere, so a caller's m can stay on
+// its stack.
+func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead) {
 	ph.out = dst
 	fail := func(e *httpError) parsedHead {
 		m.err = e
-		return parsedHead{meta: m, out: dst}
+		return parsedHead{out: dst}
 	}
 	var line []byte
 	rest := block
@@ -307,7 +327,6 @@ func parseHead(dst, block []byte, maxBody int64) (ph parsedHead) {
 			}
 		}
 	}
-	m.rawTarget = string(targetB)
 	ts := ""
 	switch {
 	case string(methodB) == "OPTIONS" && string(t) == "*":
@@ -325,6 +344,10 @@ func parseHead(dst, block []byte, maxBody int64) (ph parsedHead) {
 		if _, err := url.ParseRequestURI(string(t)); err != nil {
 			return fail(badReq("Bad URI", proto))
 		}
+	}
+
+	if ts != "" || len(t) != len(targetB) {
+		m.rawTarget = string(targetB) // net/http sees another target
 	}
 
 	// Host.

@@ -48,6 +48,37 @@ func (s *Server) isTrusted(c *conn, peer string) bool {
 	return false
 }
 
+// clearUntrusted removes the proxy headers of an untrusted peer's request
+// (with clear_untrusted_proxy_headers), logging them with
+// log_untrusted_proxy_headers.
+func (s *Server) clearUntrusted(r *http.Request) {
+	if !s.opts.ClearUntrustedProxyHeaders {
+		return
+	}
+	var removed []string
+	if len(r.Header) < len(proxyHeaderList) {
+		// Fewer request headers than proxy header names: look at those.
+		for name := range r.Header {
+			switch name {
+			case "Forwarded", "X-Forwarded-By", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto":
+				delete(r.Header, name)
+				removed = append(removed, name)
+			}
+		}
+	} else {
+		for _, name := range proxyHeaderList {
+			if _, ok := r.Header[name]; ok {
+				delete(r.Header, name)
+				removed = append(removed, name)
+			}
+		}
+	}
+	if len(removed) > 0 && s.opts.LogUntrustedProxyHeaders {
+		sort.Strings(removed)
+		s.log.Warn("Removed untrusted headers (" + strings.Join(removed, ", ") + "). Waitress recommends these be removed upstream.")
+	}
+}
+
 type malformed struct{ header, reason, value string }
 
 func (m *malformed) Error() string { return m.reason }
@@ -101,26 +132,17 @@ func lastN(items []string, n int) []string {
 // applyProxy interprets trusted proxy headers and clears untrusted ones
 // (§10.3, §10.4). It returns the 400 of §10.5 for a malformed trusted header.
 func (s *Server) applyProxy(r *http.Request, c *conn, f *environ.Facts) *httpError {
+	if len(s.trust) == 0 { // no peer is trusted: no address to parse
+		s.clearUntrusted(r)
+		return nil
+	}
 	peer, peerPort, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		peer, peerPort = r.RemoteAddr, ""
 	}
 	trusted := s.isTrusted(c, peer)
 	if !trusted {
-		if !s.opts.ClearUntrustedProxyHeaders {
-			return nil
-		}
-		var removed []string
-		for _, name := range proxyHeaderList {
-			if _, ok := r.Header[name]; ok {
-				delete(r.Header, name)
-				removed = append(removed, name)
-			}
-		}
-		if len(removed) > 0 && s.opts.LogUntrustedProxyHeaders {
-			sort.Strings(removed)
-			s.log.Warn("Removed untrusted headers (" + strings.Join(removed, ", ") + "). Waitress recommends these be removed upstream.")
-		}
+		s.clearUntrusted(r)
 		return nil
 	}
 	untrusted := map[string]bool{}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"go.uber.org/zap"
 )
@@ -153,6 +154,13 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	return len(p), err
 }
 
+// WriteString is Write for a string without copying it to a new byte slice
+// first (net/http's ResponseWriter has it too): Write only reads p, copying
+// it into the output buffer.
+func (rw *responseWriter) WriteString(s string) (int, error) {
+	return rw.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
 // Flush sends the buffered output now (asynchronously: the app does not
 // wait for a slow client).
 func (rw *responseWriter) Flush() {
@@ -277,8 +285,19 @@ func (rw *responseWriter) startDrainer() {
 // a write error.
 func (rw *responseWriter) drain() {
 	defer close(rw.exited)
-	chunk := getBufSize(64 << 10)
-	defer putBuf(chunk)
+	var chunk []byte
+	defer func() {
+		if chunk != nil {
+			putBuf(chunk)
+		}
+	}()
+	if c := rw.c; c != nil {
+		defer func() {
+			c.coalesce = false
+			c.dropPending() // after an error: the response is cut off anyway
+			c.setCork(false)
+		}()
+	}
 	headerOut := false
 	for {
 		rw.mu.Lock()
@@ -292,10 +311,14 @@ func (rw *responseWriter) drain() {
 		data, block, ok := rw.buf.take()
 		n := len(data)
 		if !ok {
+			if chunk == nil {
+				chunk = getBufSize(64 << 10)
+			}
 			n, _ = rw.buf.Read(chunk)
 			data = chunk[:n]
 		}
-		empty := rw.buf.Len() == 0
+		left := rw.buf.Len()
+		empty := left == 0
 		if empty {
 			rw.buf.Reset()
 		}
@@ -305,6 +328,14 @@ func (rw *responseWriter) drain() {
 		rw.cond.Broadcast()
 		rw.mu.Unlock()
 		if n > 0 {
+			if c := rw.c; c != nil {
+				c.coalesce = true
+				if int64(n)+left > rw.s.opts.SendBytes {
+					// Several full socket writes follow: let the kernel
+					// join them into full segments until the next flush.
+					c.setCork(true)
+				}
+			}
 			_, err := rw.w.Write(data)
 			if block != nil {
 				putBuf(block)
@@ -318,9 +349,20 @@ func (rw *responseWriter) drain() {
 		}
 		if flush && (n > 0 || !headerOut) {
 			headerOut = true
+			if rw.c != nil {
+				rw.c.coalesce = false // net/http's flush sends the pending bytes with its own
+			}
 			if err := http.NewResponseController(rw.w).Flush(); err != nil {
 				rw.gone(err)
 				return
+			}
+			if rw.c != nil {
+				err := rw.c.setCoalesce(false) // when nothing was buffered in net/http
+				rw.c.setCork(false)
+				if err != nil {
+					rw.gone(err)
+					return
+				}
 			}
 		}
 		if fin {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gowaitress/gowaitress/environ"
 	"go.uber.org/zap"
 )
 
@@ -52,6 +53,12 @@ type Server struct {
 	serving  bool
 	shutdown atomic.Bool
 	sweepEnd chan struct{}
+	started  time.Time
+
+	// Socket byte totals of the connections already closed (or hijacked),
+	// guarded by mu; open connections keep their own counters.
+	bytesIn  int64
+	bytesOut int64
 
 	// Test hooks: every socket read (bytes asked, bytes got) and write.
 	readHook  func(asked, got int)
@@ -59,6 +66,20 @@ type Server struct {
 }
 
 type connKey struct{}
+
+// connCtx is the context of a connection's requests: it carries the conn
+// under connKey. It lives inside the conn, so it costs no allocation.
+type connCtx struct {
+	context.Context
+	c *conn
+}
+
+func (x *connCtx) Value(key any) any {
+	if key == (connKey{}) {
+		return x.c
+	}
+	return x.Context.Value(key)
+}
 
 // New validates opts, creates the listening sockets and returns a server
 // ready to Serve handler. Bind failures are errors naming the address.
@@ -77,6 +98,7 @@ func New(handler http.Handler, opts Options) (*Server, error) {
 		stopping: make(chan struct{}),
 		conns:    make(map[*conn]struct{}),
 		sweepEnd: make(chan struct{}),
+		started:  time.Now(),
 	}
 	s.qlog = s.log.Named("queue")
 	if opts.Ident != "" {
@@ -103,10 +125,15 @@ func New(handler http.Handler, opts Options) (*Server, error) {
 		DisableGeneralOptionsHandler: true,
 		ErrorLog:                     log.New(&zapWriter{s.log}, "", 0),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if wc, ok := c.(*conn); ok {
-				return context.WithValue(ctx, connKey{}, wc)
+			wc, ok := c.(*conn)
+			if !ok {
+				return ctx
 			}
-			return ctx
+			// The request facts every request of the connection starts
+			// from: set once here, so that a request whose facts no
+			// proxy header changes costs no allocation for them.
+			wc.ctx = connCtx{Context: environ.NewContext(ctx, wc.baseFacts()), c: wc}
+			return &wc.ctx
 		},
 	}
 	return s, nil
@@ -184,23 +211,53 @@ func (s *Server) Addrs() []net.Addr {
 // Options returns the options the server runs with.
 func (s *Server) Options() Options { return s.opts }
 
-// Stats are the server's counters (waitress issue #303).
+// Stats are the server's counters (waitress issue #303), as returned by
+// Server.Stats and reported by the gowaitress#stats app.
 type Stats struct {
 	OpenConnections int   // client connections open (including lingering and hijacked)
 	Busy            int   // handlers running (slots in use)
-	Idle            int   // free slots
+	Idle            int   // free slots (threads - Busy)
 	Queued          int   // requests waiting for a slot
 	Served          int64 // handlers completed
+	// BytesIn and BytesOut are the bytes read from and written to client
+	// sockets since the server was created, request heads and framing
+	// included. Each connection counts its own bytes; a hijacked
+	// connection's bytes after the hijack are added when it is closed.
+	BytesIn  int64
+	BytesOut int64
+	Started  time.Time     // when New created the server
+	Uptime   time.Duration // time since Started at the snapshot
+	Draining bool          // Shutdown (or Close) has begun: no new requests are accepted
 }
 
-// Stats returns a snapshot of the server's counters.
+// Stats returns a snapshot of the server's counters. It is safe to call
+// from any goroutine, handlers included; its cost grows with the number of
+// open connections (one lock, one walk of the connection table).
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	open := s.open
+	in, out := s.bytesIn, s.bytesOut
+	for c := range s.conns {
+		in += c.bytesIn.Load()
+		out += c.bytesOut.Load()
+	}
 	s.mu.Unlock()
 	busy := int(s.running.Load())
 	return Stats{OpenConnections: open, Busy: busy, Idle: s.opts.Threads - busy,
-		Queued: int(s.waiting.Load()), Served: s.served.Load()}
+		Queued: int(s.waiting.Load()), Served: s.served.Load(),
+		BytesIn: in, BytesOut: out, Started: s.started, Uptime: time.Since(s.started),
+		Draining: s.shutdown.Load()}
+}
+
+// FromContext returns the server serving the request whose context is ctx
+// (an http.Request's Context(), or one derived from it), or nil when the
+// request is not served by a gowaitress Server (a test recorder, another
+// server). Handlers use it to read Stats.
+func FromContext(ctx context.Context) *Server {
+	if c, ok := ctx.Value(connKey{}).(*conn); ok && c != nil {
+		return c.srv
+	}
+	return nil
 }
 
 // Serve logs the start lines and serves until Shutdown; it returns nil after
@@ -396,10 +453,13 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	}
 }
 
-// forget removes c from the sweeper's table (closed or hijacked).
+// forget removes c from the sweeper's table (closed or hijacked) and moves
+// its byte counters into the server's totals.
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.bytesIn += c.bytesIn.Swap(0)
+	s.bytesOut += c.bytesOut.Swap(0)
 	s.mu.Unlock()
 }
 
@@ -424,8 +484,8 @@ func (s *Server) sweep() {
 		select {
 		case <-s.sweepEnd:
 			return
-		case now := <-t.C:
-			cutoff := now.Add(-s.opts.ChannelTimeout).UnixNano()
+		case <-t.C:
+			cutoff := nanotime() - int64(s.opts.ChannelTimeout)
 			var idle []*conn
 			s.mu.Lock()
 			for c := range s.conns {

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package server
+
+// setCork is a no-op where TCP_CORK does not exist.
+func (c *conn) setCork(on bool) {}
