@@ -181,3 +181,34 @@ func TestHealthDrainingDuringShutdown(t *testing.T) {
 		})
 	}
 }
+
+// During a reload (server.SetReloading, which the command line sets from
+// SIGHUP until the swap) health answers draining unless during_reload is
+// false; the server keeps serving either way.
+func TestHealthDuringReload(t *testing.T) {
+	for _, tc := range []struct {
+		kv         []string
+		wantStatus int
+	}{
+		{nil, 503},
+		{[]string{"during_reload", "false"}, 200},
+		{[]string{"during_reload", "true", "draining_status", "500"}, 500},
+	} {
+		h, err := HealthFactory(settings("DEFAULT"), settings("app:health", tc.kv...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, base := startServer(t, h)
+		s.SetReloading(true)
+		if status, _, _ := fetch(t, "GET", base+"/"); status != tc.wantStatus {
+			t.Errorf("%v while reloading: %d, want %d", tc.kv, status, tc.wantStatus)
+		}
+		if !s.Stats().Reloading {
+			t.Error("Stats().Reloading false while reloading")
+		}
+		s.SetReloading(false)
+		if status, _, body := fetch(t, "GET", base+"/"); status != 200 || body != "ok\n" {
+			t.Errorf("%v after the reload: %d %q", tc.kv, status, body)
+		}
+	}
+}

@@ -39,7 +39,7 @@ func TestRegister(t *testing.T) {
 		"Paste#errordocument":     nil,
 		"Paste#error_catcher":     errorCatcherKeys,
 		"gowaitress#echo":         {"max_body"},
-		"gowaitress#health":       {"draining_status"},
+		"gowaitress#health":       {"draining_status", "during_reload"},
 		"gowaitress#stats":        nil,
 	}
 	for _, reg := range []*pastedeploy.Registry{pastedeploy.Default, func() *pastedeploy.Registry {

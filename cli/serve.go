@@ -227,6 +227,10 @@ func (s *session) watch(ld *loaded) *watcher {
 func (s *session) reload() {
 	s.systemd.reloading()
 	defer s.systemd.ready()
+	if r, ok := s.cur.srv.(interface{ SetReloading(bool) }); ok {
+		r.SetReloading(true)
+		defer r.SetReloading(false)
+	}
 	ld, err := s.load()
 	if err != nil {
 		configError(s.env.Stderr, "serve", err)

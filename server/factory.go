@@ -92,6 +92,14 @@ func (a *AppServer) Addrs(ctx context.Context) ([]net.Addr, error) {
 // and drains the previous application on reload within it.
 func (a *AppServer) ShutdownTimeout() time.Duration { return a.Options.ShutdownTimeout }
 
+// SetReloading marks the running server as reloading (see
+// Server.SetReloading); before Serve it does nothing.
+func (a *AppServer) SetReloading(v bool) {
+	if s := a.Server(); s != nil {
+		s.SetReloading(v)
+	}
+}
+
 // Server returns the underlying server once Serve has created it, else nil.
 func (a *AppServer) Server() *Server {
 	a.mu.Lock()

@@ -49,11 +49,12 @@ type Server struct {
 	atLimit  bool
 	lnClosed bool
 
-	serveMu  sync.Mutex
-	serving  bool
-	shutdown atomic.Bool
-	sweepEnd chan struct{}
-	started  time.Time
+	serveMu   sync.Mutex
+	serving   bool
+	shutdown  atomic.Bool
+	reloading atomic.Bool // SetReloading
+	sweepEnd  chan struct{}
+	started   time.Time
 
 	// Socket byte totals of the connections already closed (or hijacked),
 	// guarded by mu; open connections keep their own counters.
@@ -228,6 +229,9 @@ type Stats struct {
 	Started  time.Time     // when New created the server
 	Uptime   time.Duration // time since Started at the snapshot
 	Draining bool          // Shutdown (or Close) has begun: no new requests are accepted
+	// Reloading is true while the command line reloads the configuration
+	// (see SetReloading); the server keeps serving meanwhile.
+	Reloading bool
 }
 
 // Stats returns a snapshot of the server's counters. It is safe to call
@@ -246,8 +250,20 @@ func (s *Server) Stats() Stats {
 	return Stats{OpenConnections: open, Busy: busy, Idle: s.opts.Threads - busy,
 		Queued: int(s.waiting.Load()), Served: s.served.Load(),
 		BytesIn: in, BytesOut: out, Started: s.started, Uptime: time.Since(s.started),
-		Draining: s.shutdown.Load()}
+		Draining: s.shutdown.Load(), Reloading: s.reloading.Load()}
 }
+
+// Draining reports whether Shutdown (or Close) has begun, or, with
+// reloading, whether a reload is in progress. It is cheaper than Stats.
+func (s *Server) Draining(reloading bool) bool {
+	return s.shutdown.Load() || (reloading && s.reloading.Load())
+}
+
+// SetReloading marks the server as reloading its configuration: the command
+// line sets it from a SIGHUP until the new application is swapped in.
+// Serving is not affected; Stats reports it, and gowaitress#health answers
+// as draining meanwhile so that a balancer may hold new traffic.
+func (s *Server) SetReloading(v bool) { s.reloading.Store(v) }
 
 // FromContext returns the server serving the request whose context is ctx
 // (an http.Request's Context(), or one derived from it), or nil when the

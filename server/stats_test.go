@@ -34,6 +34,9 @@ func TestStatsAndFromContext(t *testing.T) {
 	if got := <-fromCtx; got != s {
 		t.Errorf("FromContext = %p, want %p", got, s)
 	}
+	// The counters are updated after each socket call returns, which can be
+	// just after the client has read the bytes.
+	waitFor(t, "the response counted", func() bool { st := s.Stats(); return st.BytesOut >= 10 && st.Served == 1 })
 	open := s.Stats()
 	if open.BytesIn != int64(len(req)) || open.BytesOut < 10 || open.Served != 1 {
 		t.Errorf("open connection: %+v", open)
