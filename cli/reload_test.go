@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,10 +23,17 @@ import (
 // blockingServer serves until Shutdown, like a real one, and lets the test
 // send requests to whatever handler it was given.
 type blockingServer struct {
-	mu      sync.Mutex
-	h       http.Handler
-	started chan struct{}
-	stop    chan struct{}
+	mu        sync.Mutex
+	h         http.Handler
+	started   chan struct{}
+	stop      chan struct{}
+	reloading []bool // SetReloading calls
+}
+
+func (s *blockingServer) SetReloading(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloading = append(s.reloading, v)
 }
 
 func (s *blockingServer) Serve(h http.Handler) error {
@@ -115,6 +123,16 @@ func TestReload(t *testing.T) {
 		"the failed reload to be reported")
 	if got := srv.get(t); got != "two" {
 		t.Errorf("after a failed reload: %q", got)
+	}
+
+	marks := func() string {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return fmt.Sprint(srv.reloading)
+	}
+	waitFor(t, func() bool { return marks() == "[true false true false]" }, "SetReloading on and off around each reload")
+	if marks := marks(); marks != "[true false true false]" {
+		t.Errorf("SetReloading calls %s, want [true false true false] (on and off around each reload)", marks)
 	}
 
 	sigs <- syscall.SIGTERM
