@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
+	"github.com/gowaitress/gowaitress/bench/benchapp"
 	"net"
 	"net/http"
 	"strconv"
@@ -23,25 +23,6 @@ import (
 // BenchmarkServeRatio/<scenario> alternates both in the same run and
 // reports gowaitress's throughput relative to net/http ("ratio", target
 // ≥ 0.9) besides each server's ns/request.
-
-var benchBig = make([]byte, 1<<20)
-
-func benchApp() http.Handler {
-	hello := []byte("Hello world\n")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/big":
-			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Write(benchBig)
-		case "/upload":
-			n, _ := io.Copy(io.Discard, r.Body)
-			io.WriteString(w, strconv.FormatInt(n, 10))
-		default:
-			w.Header().Set("Content-Type", "text/plain")
-			w.Write(hello)
-		}
-	})
-}
 
 type benchScenario struct {
 	name     string
@@ -68,7 +49,7 @@ func benchServers(b *testing.B) (gw, nh string, stop func()) {
 	o.Listen = []string{"127.0.0.1:0"}
 	o.Logger = zap.NewNop()
 	o.ConnectionLimit = 1000
-	s, err := New(benchApp(), o)
+	s, err := New(benchapp.Handler(), o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,7 +58,7 @@ func benchServers(b *testing.B) (gw, nh string, stop func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hs := &http.Server{Handler: benchApp()}
+	hs := &http.Server{Handler: benchapp.Handler()}
 	go hs.Serve(ln)
 	return s.Addrs()[0].String(), ln.Addr().String(), func() {
 		s.Close()

@@ -11,7 +11,7 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
+	"github.com/gowaitress/gowaitress/bench/benchapp"
 	"log"
 	"net/http"
 	"os"
@@ -19,31 +19,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"syscall"
 
 	"github.com/gowaitress/gowaitress/server"
 	"go.uber.org/zap"
 )
-
-var big = make([]byte, 1<<20)
-
-func app() http.Handler {
-	hello := []byte("Hello world\n")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/big":
-			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Write(big)
-		case "/upload":
-			n, _ := io.Copy(io.Discard, r.Body)
-			io.WriteString(w, strconv.FormatInt(n, 10))
-		default:
-			w.Header().Set("Content-Type", "text/plain")
-			w.Write(hello)
-		}
-	})
-}
 
 func main() {
 	kind := flag.String("server", "gowaitress", "gowaitress or nethttp")
@@ -90,13 +70,13 @@ func main() {
 	}()
 	switch *kind {
 	case "nethttp":
-		log.Fatal((&http.Server{Addr: *addr, Handler: app()}).ListenAndServe())
+		log.Fatal((&http.Server{Addr: *addr, Handler: benchapp.Handler()}).ListenAndServe())
 	case "gowaitress":
 		o := server.DefaultOptions()
 		o.Listen = []string{*addr}
 		o.Logger = zap.NewNop()
 		o.ConnectionLimit = *limit
-		s, err := server.New(app(), o)
+		s, err := server.New(benchapp.Handler(), o)
 		if err != nil {
 			log.Fatal(err)
 		}
