@@ -493,3 +493,28 @@ func TestShutdownTimeout(t *testing.T) {
 		t.Errorf("no word about the request cut off:\n%s", p.stderr)
 	}
 }
+
+// TestCheckCommand: check builds everything without serving and reports
+// every problem, listen addresses included.
+func TestCheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.ini"), "[app:main]\nuse = egg:hello\ngreting = x\n\n[server:main]\nuse = egg:waitress#main\nlisten = no-such-host.invalid:8080\n")
+	cmd := exec.Command(gowaitress(t), "check", "app.ini")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit %d, want 1\n%s", code, stderr.String())
+	}
+	for _, want := range []string{"no-such-host.invalid", "app.ini:3 [app:main] greting"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	writeFile(t, filepath.Join(dir, "app.ini"), fmt.Sprintf(helloINI, "fine"))
+	out, err := exec.Command(gowaitress(t), "check", filepath.Join(dir, "app.ini")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "the configuration is fine") {
+		t.Errorf("check of a good file: %v\n%s", err, out)
+	}
+}

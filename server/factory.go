@@ -3,8 +3,11 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -118,4 +121,25 @@ func (a *AppServer) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	return s.Shutdown(ctx)
+}
+
+// Check does what Serve does before binding, without binding: it resolves
+// the listen addresses (hostnames, ipv4/ipv6 filtering) and, for
+// sockets = systemd, checks that descriptors were passed. `gowaitress check`
+// calls it.
+func (a *AppServer) Check() error {
+	o := &a.Options
+	switch {
+	case o.socketsSet():
+		_, err := inheritedFDs(o)
+		return err
+	case o.UnixSocket != "":
+		if fi, err := os.Stat(filepath.Dir(o.UnixSocket)); err != nil || !fi.IsDir() {
+			return fmt.Errorf("unix_socket %s: its directory does not exist", o.UnixSocket)
+		}
+		return nil
+	}
+	entries, defPort := o.effectiveListen()
+	_, err := resolveListen(entries, defPort, o.IPv4, o.IPv6)
+	return err
 }

@@ -96,3 +96,25 @@ func TestShutdownTimeoutOption(t *testing.T) {
 		}
 	}
 }
+
+func TestAppServerCheck(t *testing.T) {
+	for _, tt := range []struct {
+		settings map[string]string
+		wantErr  string
+	}{
+		{map[string]string{"listen": "127.0.0.1:0 localhost:8080"}, ""},
+		{map[string]string{"listen": "no-such-host.invalid:80"}, "no-such-host.invalid"},
+		{map[string]string{"listen": "[::1]:80", "ipv6": "false"}, "::1"},
+		{map[string]string{"unix_socket": "/nonexistent-dir/s.sock"}, "/nonexistent-dir/s.sock"},
+		{map[string]string{"sockets": "systemd"}, "LISTEN_PID"},
+	} {
+		s, err := Factory(config.NewSettings(), config.FromMap(tt.settings, config.SourceSection))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.(*AppServer).Check()
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%v: Check() = %v, want an error containing %q", tt.settings, err, tt.wantErr)
+		}
+	}
+}
