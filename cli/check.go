@@ -68,19 +68,13 @@ func check(args []string, env Env) int {
 	serverName, appName := inv.serverName, inv.appName
 	srvOpts := append(slices.Clip(opts), pastedeploy.WithName(serverName))
 	appOpts := append(slices.Clip(opts), pastedeploy.WithName(appName))
-	if show {
-		srvNode, err1 := pastedeploy.LoadContext(pastedeploy.KindServer, path, srvOpts...)
-		appNode, err2 := pastedeploy.LoadContext(pastedeploy.KindApp, path, appOpts...)
-		if srvNode != nil {
-			showNode(env.Stdout, "server "+orDefault(serverName, "main"), srvNode, 0)
-		}
-		if appNode != nil {
-			showNode(env.Stdout, "application "+orDefault(appName, "main"), appNode, 0)
-		}
-		if err1 != nil || err2 != nil {
-			problems = append(problems, err1, err2)
-			return report(env, a, problems)
-		}
+	if show { // each graph is printed once resolved, before it is built
+		srvOpts = append(srvOpts, pastedeploy.WithNodeObserver(func(n *pastedeploy.Node) {
+			showNode(env.Stdout, "server "+orDefault(serverName, "main"), n, 0)
+		}))
+		appOpts = append(appOpts, pastedeploy.WithNodeObserver(func(n *pastedeploy.Node) {
+			showNode(env.Stdout, "application "+orDefault(appName, "main"), n, 0)
+		}))
 	}
 	srv, err := pastedeploy.LoadServer(path, srvOpts...)
 	problems = append(problems, err)

@@ -135,6 +135,19 @@ func TestReload(t *testing.T) {
 		t.Errorf("SetReloading calls %s, want [true false true false] (on and off around each reload)", marks)
 	}
 
+	// Changed server settings are reported: they apply at the next restart.
+	if strings.Contains(stderr.String(), "the server's settings changed") {
+		t.Errorf("warned about server settings that did not change:\n%s", stderr.String())
+	}
+	if err := os.WriteFile(path, []byte("[app:main]\npaste.app_factory = text\ntext = three\n\n[server:main]\npaste.server_factory = blocking\nthreads = 9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sigs <- syscall.SIGHUP
+	waitFor(t, func() bool { return srv.get(t) == "three" }, "the third configuration")
+	if !strings.Contains(stderr.String(), "the server's settings changed") {
+		t.Errorf("no warning about the changed server settings:\n%s", stderr.String())
+	}
+
 	sigs <- syscall.SIGTERM
 	select {
 	case code := <-done:

@@ -127,10 +127,8 @@ func (s *session) load() (*loaded, error) {
 		return fail(err)
 	}
 	opts := []pastedeploy.LoadOption{pastedeploy.WithVars(s.vars), pastedeploy.WithRegistry(s.env.Registry), pastedeploy.WithFileObserver(observe)}
-	srvOpts := append(slices.Clip(opts), pastedeploy.WithName(s.serverName))
-	if node, err := pastedeploy.LoadContext(pastedeploy.KindServer, s.path, srvOpts...); err == nil {
-		ld.srvKey = nodeKey(node)
-	}
+	srvOpts := append(slices.Clip(opts), pastedeploy.WithName(s.serverName),
+		pastedeploy.WithNodeObserver(func(n *pastedeploy.Node) { ld.srvKey = nodeKey(n) }))
 	// The server first, then the application, as pserve; the problems of
 	// both are reported together.
 	var srvErr, appErr error

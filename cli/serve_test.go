@@ -80,21 +80,8 @@ func TestServe(t *testing.T) {
 			if code != tt.exit {
 				t.Errorf("exit %d, want %d\nstderr:\n%s", code, tt.exit, stderr.String())
 			}
-			for _, s := range tt.stdout {
-				if !strings.Contains(stdout.String(), s) {
-					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
-				}
-			}
-			for _, s := range tt.stderr {
-				if !strings.Contains(stderr.String(), s) {
-					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
-				}
-			}
-			for _, s := range tt.stderrLack {
-				if strings.Contains(stderr.String(), s) {
-					t.Errorf("stderr has %q:\n%s", s, stderr.String())
-				}
-			}
+			expectOutput(t, "stdout", stdout.String(), tt.stdout, nil)
+			expectOutput(t, "stderr", stderr.String(), tt.stderr, tt.stderrLack)
 		})
 	}
 }
@@ -136,19 +123,24 @@ func TestCheck(t *testing.T) {
 			if code != tt.exit {
 				t.Errorf("exit %d, want %d\nstderr:\n%s", code, tt.exit, stderr.String())
 			}
-			for _, s := range tt.stdout {
-				if !strings.Contains(stdout.String(), s) {
-					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
-				}
-			}
-			for _, s := range tt.stderr {
-				if !strings.Contains(stderr.String(), s) {
-					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
-				}
-			}
-			if strings.Contains(stdout.String(), `"calls"`) {
-				t.Errorf("check served: %s", stdout.String())
-			}
+			expectOutput(t, "stdout", stdout.String(), tt.stdout, []string{`"calls"`}) // check never serves
+			expectOutput(t, "stderr", stderr.String(), tt.stderr, nil)
 		})
+	}
+}
+
+// expectOutput checks that out (the stream named name) has every string of
+// want and none of lack.
+func expectOutput(t *testing.T, name, out string, want, lack []string) {
+	t.Helper()
+	for _, s := range want {
+		if !strings.Contains(out, s) {
+			t.Errorf("%s lacks %q:\n%s", name, s, out)
+		}
+	}
+	for _, s := range lack {
+		if strings.Contains(out, s) {
+			t.Errorf("%s has %q:\n%s", name, s, out)
+		}
 	}
 }

@@ -18,6 +18,7 @@ type loadOptions struct {
 	vars       map[string]string
 	registry   *Registry
 	onFile     func(path string)
+	onNode     func(*Node)
 }
 
 // WithName names the object to load; it wins over a #fragment in the URI.
@@ -40,6 +41,11 @@ func WithVars(vars map[string]string) LoadOption { return func(o *loadOptions) {
 // load reads or tries to read (the file itself and every file it includes
 // through config:), so that a watcher knows what to watch.
 func WithFileObserver(fn func(path string)) LoadOption { return func(o *loadOptions) { o.onFile = fn } }
+
+// WithNodeObserver calls fn with the resolved graph of a LoadApp,
+// LoadFilter or LoadServer once it is checked and before any factory runs —
+// what LoadContext returns, without resolving the configuration twice.
+func WithNodeObserver(fn func(*Node)) LoadOption { return func(o *loadOptions) { o.onNode = fn } }
 
 // WithRegistry loads against r instead of Default.
 func WithRegistry(r *Registry) LoadOption { return func(o *loadOptions) { o.registry = r } }

@@ -94,3 +94,26 @@ get x = g
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestWithNodeObserver(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.ini")
+	if err := os.WriteFile(path, []byte("[app:main]\npaste.app_factory = a\nk = v\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	reg := pastedeploy.NewRegistry()
+	reg.Register("a", pastedeploy.AppFactory(func(g, l *config.Settings) (http.Handler, error) {
+		events = append(events, "factory")
+		return http.NotFoundHandler(), nil
+	}))
+	_, err := pastedeploy.LoadApp(path, pastedeploy.WithRegistry(reg), pastedeploy.WithNodeObserver(func(n *pastedeploy.Node) {
+		events = append(events, "node "+n.Factory+" k="+n.Local.String("k"))
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(events, ", "); got != "node a k=v, factory" {
+		t.Errorf("events: %s", got)
+	}
+}

@@ -17,6 +17,7 @@ import (
 type loader struct {
 	reg      *Registry
 	onFile   func(path string) // WithFileObserver
+	onNode   func(*Node)       // WithNodeObserver
 	files    map[string]*iniFile
 	scopes   map[string]*scope // by path and caller globals: a file included many times is set up once
 	building map[string]bool
@@ -33,6 +34,9 @@ func load(k Kind, uri string, opts []LoadOption, build func(*loader, *objContext
 	return resolve(k, uri, opts, func(l *loader, c *objContext) error {
 		if err := checkTree(c); err != nil {
 			return err
+		}
+		if l.onNode != nil {
+			l.onNode(c.node())
 		}
 		return build(l, c)
 	})
@@ -54,7 +58,7 @@ func resolve(k Kind, uri string, opts []LoadOption, fn func(*loader, *objContext
 		global = config.FromMap(o.vars, config.SourceCaller)
 	}
 	l := newLoader(o.registry)
-	l.onFile = o.onFile
+	l.onFile, l.onNode = o.onFile, o.onNode
 	c, err := l.loadContext(k, uri, o.name, relTo, global, nil, nil)
 	if err != nil {
 		return err
