@@ -132,7 +132,8 @@ func TestReload(t *testing.T) {
 	}
 	waitFor(t, func() bool { return marks() == "[true false true false]" }, "SetReloading on and off around each reload")
 
-	// Changed server settings are reported: they apply at the next restart.
+	// A server that cannot be replaced (no Listen method) keeps running; its
+	// changed settings are reported to apply at the next restart.
 	if strings.Contains(stderr.String(), "the server's settings changed") {
 		t.Errorf("warned about server settings that did not change:\n%s", stderr.String())
 	}

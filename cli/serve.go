@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -28,6 +29,14 @@ const defaultShutdownTimeout = 30 * time.Second
 // period (the server section's shutdown_timeout).
 type shutdownTimeouter interface{ ShutdownTimeout() time.Duration }
 
+// relistener is implemented by servers that a reload can replace: Listen
+// binds (taking over prev's listening sockets whose address did not
+// change) so that a bind error fails the reload before anything changes;
+// Serve then serves. *server.AppServer implements it.
+type relistener interface {
+	Listen(app http.Handler, prev pastedeploy.Server) error
+}
+
 // session is one run of `gowaitress serve`: the arguments, what is being
 // served, and the handler that reloads swap.
 type session struct {
@@ -38,9 +47,11 @@ type session struct {
 	serverName string
 	appName    string
 
-	cur     *loaded
-	handler *swapHandler
-	systemd *notifier
+	cur      *loaded
+	handler  *swapHandler
+	systemd  *notifier
+	done     <-chan error   // the current server's Serve result
+	retiring sync.WaitGroup // servers replaced by a reload, finishing their requests
 }
 
 // loaded is the result of one complete load: logging, [pserve], server, app.
@@ -182,12 +193,11 @@ func (s *session) run() int {
 		defer func() { w.stop() }()
 		changes = w.changes
 	}
-	done := make(chan error, 1)
-	go func() { done <- ld.srv.Serve(s.handler) }()
+	s.done = s.startServing(ld.srv)
 	s.systemd.readyWhenListening(ld.srv)
 	for {
 		select {
-		case err := <-done:
+		case err := <-s.done:
 			return s.served(err)
 		case p := <-changes:
 			fmt.Fprintf(s.env.Stderr, "%s changed; reloading ...\n", p)
@@ -201,9 +211,17 @@ func (s *session) run() int {
 				s.reload()
 				continue
 			}
-			return s.stop(sig, sigs, done)
+			return s.stop(sig, sigs)
 		}
 	}
+}
+
+// startServing serves the swap handler on srv; the channel gets Serve's
+// result.
+func (s *session) startServing(srv pastedeploy.Server) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(s.handler) }()
+	return done
 }
 
 func (s *session) watch(ld *loaded) *watcher {
@@ -220,8 +238,11 @@ func (s *session) watch(ld *loaded) *watcher {
 // reload does a complete load and, when it succeeds, swaps the new
 // application in: new requests go to it, requests in flight finish on the
 // old one, which is then closed if it is an io.Closer. A failed reload
-// changes nothing. The server keeps running: when its settings changed, a
-// warning says that they apply only after a restart.
+// changes nothing. When the server's settings are unchanged the running
+// server stays; when they changed, a new server takes over the listening
+// sockets whose address did not change (see relistener), binds the new
+// ones, and the old server finishes its requests within its
+// shutdown_timeout and closes the sockets no longer configured.
 func (s *session) reload() {
 	s.systemd.reloading()
 	defer s.systemd.ready()
@@ -236,15 +257,50 @@ func (s *session) reload() {
 		return
 	}
 	old := s.cur
-	if ld.srvKey != old.srvKey {
+	grace := s.shutdownTimeout() // the old server's
+	var oldDone <-chan error     // set when the server is replaced
+	switch rl, ok := ld.srv.(relistener); {
+	case ld.srvKey == old.srvKey:
+		ld.srv = old.srv // the running server stays
+	case !ok:
 		ld.log.Warn("the server's settings changed; they take effect at the next restart (the application was reloaded)",
 			zap.String("server", s.serverName))
+		ld.srv = old.srv
+	default:
+		if err := rl.Listen(s.handler, old.srv); err != nil {
+			zap.ReplaceGlobals(old.log)
+			ld.closeLog()
+			configError(s.env.Stderr, "serve", err)
+			fmt.Fprintln(s.env.Stderr, "Reload failed; still serving the previous configuration.")
+			return
+		}
+		oldDone = s.done
+		s.done = s.startServing(ld.srv)
+		// From here on only the new server accepts (connections meanwhile
+		// wait in the sockets' backlog); the old one finishes below.
+		if st, ok := old.srv.(interface{ StopAccepting() }); ok {
+			st.StopAccepting()
+		}
+		ld.log.Info("the server's settings changed: a new server took over the listening sockets whose address is unchanged",
+			zap.String("server", s.serverName))
 	}
-	ld.srv = old.srv // the running server stays
 	s.cur = ld
 	oldApp := s.handler.swap(ld.app)
-	grace := s.shutdownTimeout()
+	if oldDone != nil {
+		s.retiring.Add(1)
+	}
 	go func() {
+		if oldDone != nil {
+			defer s.retiring.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
+			if err := old.srv.Shutdown(ctx); err != nil {
+				ld.log.Warn("stopping the previous server", zap.Error(err))
+			}
+			cancel()
+			if err := <-oldDone; err != nil {
+				ld.log.Warn("the previous server", zap.Error(err))
+			}
+		}
 		oldApp.drain(grace)
 		if c, ok := oldApp.h.(io.Closer); ok {
 			if err := c.Close(); err != nil {
@@ -265,7 +321,7 @@ func (s *session) shutdownTimeout() time.Duration {
 
 // stop stops gracefully within the shutdown timeout; a second signal stops
 // at once.
-func (s *session) stop(sig os.Signal, sigs <-chan os.Signal, done <-chan error) int {
+func (s *session) stop(sig os.Signal, sigs <-chan os.Signal) int {
 	timeout := s.shutdownTimeout()
 	s.systemd.stopping()
 	if s.a.Verbose >= 2 {
@@ -293,7 +349,14 @@ func (s *session) stop(sig os.Signal, sigs <-chan os.Signal, done <-chan error) 
 	if err := s.cur.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		log.Error("shutdown", zap.Error(err))
 	}
-	return s.served(<-done)
+	// Servers replaced by a reload may still be finishing requests.
+	retired := make(chan struct{})
+	go func() { s.retiring.Wait(); close(retired) }()
+	select {
+	case <-retired:
+	case <-ctx.Done():
+	}
+	return s.served(<-s.done)
 }
 
 func (s *session) served(err error) int {

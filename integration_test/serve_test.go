@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -260,56 +261,11 @@ func TestReloadUnderLoad(t *testing.T) {
 	writeFile(t, path, fmt.Sprintf(helloINI, "generation one"))
 	p := start(t, dir, "app.ini")
 
-	var ok, failed atomic.Int64
-	var sawTwo atomic.Bool
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	client := &http.Client{Timeout: 5 * time.Second}
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := client.Get(p.base + "/")
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					failed.Add(1)
-					continue
-				}
-				ok.Add(1)
-				if strings.Contains(string(body), "generation two") {
-					sawTwo.Store(true)
-				}
-			}
-		}()
-	}
+	l := startLoad(p.base+"/", 4, func(_ http.Header, body string) bool { return strings.Contains(body, "generation two") })
 	time.Sleep(200 * time.Millisecond)
 	writeFile(t, path, fmt.Sprintf(helloINI, "generation two"))
 	p.signal(t, syscall.SIGHUP)
-	deadline := time.Now().Add(10 * time.Second)
-	for !sawTwo.Load() && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	if !sawTwo.Load() {
-		t.Errorf("the reloaded config never answered\n%s", p.stderr)
-	}
-	if failed.Load() != 0 {
-		t.Errorf("%d of %d requests failed during the reload", failed.Load(), ok.Load()+failed.Load())
-	}
-	t.Logf("%d requests during the reload, none failed", ok.Load())
+	l.finish(t, p)
 
 	// A broken config: every problem named, the old config keeps serving.
 	writeFile(t, path, "[app:main]\nuse = egg:hello\ngreting = x\n\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:0\nthreads = four\n")
@@ -328,6 +284,154 @@ func TestReloadUnderLoad(t *testing.T) {
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t); code != 0 {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// load is a loop of clients sending requests to one URL (keep-alive
+// connections, as a browser's) and counting the failures.
+type load struct {
+	ok, failed atomic.Int64
+	saw        atomic.Bool // a response satisfied the condition
+	errs       sync.Map    // error text -> true, for the report
+	stop       chan struct{}
+	wg         sync.WaitGroup
+}
+
+// startLoad starts clients; saw says whether a response shows what the
+// test waits for (the reloaded configuration).
+func startLoad(url string, clients int, saw func(h http.Header, body string) bool) *load {
+	l := &load{stop: make(chan struct{})}
+	client := &http.Client{Timeout: 5 * time.Second}
+	for range clients {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				resp, err := client.Get(url)
+				if err != nil {
+					l.failed.Add(1)
+					l.errs.Store(err.Error(), true)
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					l.failed.Add(1)
+					l.errs.Store(resp.Status, true)
+					continue
+				}
+				l.ok.Add(1)
+				if saw(resp.Header, string(body)) {
+					l.saw.Store(true)
+				}
+			}
+		}()
+	}
+	return l
+}
+
+// finish waits (up to 10 s) for a response that saw the change, lets the
+// load run a little longer, stops it and checks that nothing failed.
+func (l *load) finish(t *testing.T, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !l.saw.Load() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(l.stop)
+	l.wg.Wait()
+	if !l.saw.Load() {
+		t.Errorf("the reloaded config never answered\n%s", p.stderr)
+	}
+	if n := l.failed.Load(); n != 0 {
+		var errs []string
+		l.errs.Range(func(k, _ any) bool { errs = append(errs, k.(string)); return true })
+		t.Errorf("%d of %d requests failed during the reload: %s", n, l.ok.Load()+n, strings.Join(errs, "; "))
+	}
+	t.Logf("%d requests during the reload, none failed", l.ok.Load())
+}
+
+// TestReloadServerSettings: a SIGHUP that changes [server:main] applies
+// the new settings: a new server takes over the listening socket (same
+// port, no request lost under load), a new listen address is bound and a
+// dropped one closed; a new address that cannot be bound fails the reload
+// and the old server keeps serving.
+func TestReloadServerSettings(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.ini")
+	config := func(server string) string {
+		return "[app:main]\nuse = egg:hello\ngreeting = hi\n\n[server:main]\nuse = egg:waitress#main\n" + server
+	}
+	writeFile(t, path, config("listen = 127.0.0.1:0\nident = one\nthreads = 4\n"))
+	p := start(t, dir, "app.ini")
+
+	// New ident and threads under load: the same port answers throughout.
+	l := startLoad(p.base+"/", 4, func(h http.Header, _ string) bool { return h.Get("Server") == "two" })
+	time.Sleep(200 * time.Millisecond)
+	writeFile(t, path, config("listen = 127.0.0.1:0\nident = two\nthreads = 2\n"))
+	p.signal(t, syscall.SIGHUP)
+	l.finish(t, p)
+	waitUntil(t, func() bool {
+		return strings.Contains(p.stderr.String(), "a new server took over the listening sockets")
+	}, p)
+
+	// A second address is bound; the first stays the same socket.
+	writeFile(t, path, config("listen = 127.0.0.1:0 127.0.0.2:0\nident = three\n"))
+	p.signal(t, syscall.SIGHUP)
+	waitUntil(t, func() bool { return strings.Count(p.stderr.String(), "Reloaded app.ini.") == 2 }, p)
+	second := regexp.MustCompile(`Serving on (http://127\.0\.0\.2:\d+)`)
+	if !second.MatchString(p.stderr.String()) {
+		t.Fatalf("no Serving on line for the second address:\n%s", p.stderr)
+	}
+	base2 := second.FindStringSubmatch(p.stderr.String())[1]
+	for _, base := range []string{p.base, base2} {
+		if code, h, _ := get(t, base+"/"); code != 200 || h.Get("Server") != "three" {
+			t.Errorf("%s: %d, Server %q", base, code, h.Get("Server"))
+		}
+	}
+
+	// A busy address fails the reload; both sockets keep serving.
+	busy, err := net.Listen("tcp", "127.0.0.3:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	writeFile(t, path, config("listen = 127.0.0.1:0 127.0.0.2:0 "+busy.Addr().String()+"\nident = four\n"))
+	p.signal(t, syscall.SIGHUP)
+	waitUntil(t, func() bool {
+		return strings.Contains(p.stderr.String(), "Reload failed; still serving the previous configuration.")
+	}, p)
+	if !strings.Contains(p.stderr.String(), busy.Addr().String()) {
+		t.Errorf("the failed reload does not name the busy address:\n%s", p.stderr)
+	}
+	for _, base := range []string{p.base, base2} {
+		if code, h, _ := get(t, base+"/"); code != 200 || h.Get("Server") != "three" {
+			t.Errorf("after the failed reload, %s: %d, Server %q", base, code, h.Get("Server"))
+		}
+	}
+
+	// The second address dropped: closed once the old server stopped.
+	writeFile(t, path, config("listen = 127.0.0.1:0\nident = five\n"))
+	p.signal(t, syscall.SIGHUP)
+	waitUntil(t, func() bool {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(base2, "http://"), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}, p)
+	if code, h, _ := get(t, p.base+"/"); code != 200 || h.Get("Server") != "five" {
+		t.Errorf("after dropping an address: %d, Server %q", code, h.Get("Server"))
+	}
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Errorf("exit %d\n%s", code, p.stderr)
 	}
 }
 

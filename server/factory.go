@@ -42,6 +42,7 @@ type AppServer struct {
 
 	mu      sync.Mutex
 	srv     *Server
+	serving bool
 	stopped bool
 	ready   chan struct{}
 }
@@ -54,26 +55,62 @@ func (a *AppServer) readyCh() chan struct{} {
 }
 
 // Serve creates the server for app (binding its listeners) and serves until
-// Shutdown; it returns nil after a graceful stop.
+// Shutdown; it returns nil after a graceful stop. After Listen it serves
+// the server Listen created (app is then the one given to Listen).
 func (a *AppServer) Serve(app http.Handler) error {
 	a.mu.Lock()
 	if a.stopped {
 		a.mu.Unlock()
 		return nil
 	}
-	if a.srv != nil {
+	if a.serving {
 		a.mu.Unlock()
 		return errors.New("server: Serve called twice")
 	}
-	s, err := New(app, a.Options)
+	if a.srv == nil {
+		s, err := New(app, a.Options)
+		if err != nil {
+			a.mu.Unlock()
+			return err
+		}
+		a.srv = s
+		close(a.readyCh())
+	}
+	a.serving = true
+	s := a.srv
+	a.mu.Unlock()
+	return s.Serve()
+}
+
+// Listen creates the server for app before Serve: it takes over the
+// listening sockets of prev (the server being replaced by a reload, when it
+// is an *AppServer that is serving) whose address is unchanged, and binds
+// the others (see Server.Handover). A bind error is returned here, so that
+// a reload can fail before anything changes. Serve then serves, and prev
+// is shut down by the caller.
+func (a *AppServer) Listen(app http.Handler, prev pastedeploy.Server) error {
+	var old *Server
+	if p, ok := prev.(*AppServer); ok {
+		old = p.Server()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.srv != nil {
+		return errors.New("server: Listen after Serve")
+	}
+	var s *Server
+	var err error
+	if old != nil {
+		s, err = old.Handover(app, a.Options)
+	} else {
+		s, err = New(app, a.Options)
+	}
 	if err != nil {
-		a.mu.Unlock()
 		return err
 	}
 	a.srv = s
 	close(a.readyCh())
-	a.mu.Unlock()
-	return s.Serve()
+	return nil
 }
 
 // Addrs waits until Serve has bound the listeners (or ctx ends) and
@@ -121,6 +158,15 @@ func (a *AppServer) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	return s.Shutdown(ctx)
+}
+
+// StopAccepting stops the running server accepting connections (see
+// Server.StopAccepting): a reload calls it on the server it replaced once
+// the new one serves, then shuts it down.
+func (a *AppServer) StopAccepting() {
+	if s := a.Server(); s != nil {
+		s.StopAccepting()
+	}
 }
 
 // Check does what Serve does before binding, without binding: it resolves

@@ -145,6 +145,47 @@ func fileListener(fd int, name string) (net.Listener, error) {
 	return l, nil
 }
 
+// dupListener returns a listener on a new descriptor of l's socket (so
+// that closing l later leaves the socket open) and applies backlog to the
+// socket with listen(2), which Linux allows on a listening socket.
+func dupListener(l net.Listener, name string, backlog int) (net.Listener, error) {
+	sc, ok := l.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("listen %s: cannot take over a %T", name, l)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", name, err)
+	}
+	nfd := -1
+	var derr error
+	if err := rc.Control(func(fd uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_DUPFD_CLOEXEC, 0)
+		if e != 0 {
+			derr = e
+			return
+		}
+		nfd = int(r)
+	}); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", name, err)
+	}
+	if derr != nil {
+		return nil, fmt.Errorf("listen %s: dup: %w", name, derr)
+	}
+	if err := syscall.Listen(nfd, backlog); err != nil {
+		syscall.Close(nfd)
+		return nil, fmt.Errorf("listen %s: listen: %w", name, err)
+	}
+	nl, err := fileListener(nfd, name)
+	if err != nil {
+		return nil, err
+	}
+	if ul, ok := nl.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(false) // removed by the server, only if still ours
+	}
+	return nl, nil
+}
+
 // errUnixInUse is returned when a live server already listens on the path.
 var errUnixInUse = errors.New("in use by another process")
 

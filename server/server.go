@@ -7,7 +7,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,9 +33,10 @@ type Server struct {
 	server  []string        // the Server header value, shared by every response
 	xheads  map[string]bool // trusted proxy headers
 
-	listeners []net.Listener
-	unixPath  string
-	unixIno   uint64
+	listeners  []*limitListener
+	unixPath   string
+	unixIno    uint64
+	handedOver atomic.Bool // a successor took over some of the listening sockets (Handover)
 
 	slots    chan struct{}
 	waiting  atomic.Int64
@@ -85,6 +88,25 @@ func (x *connCtx) Value(key any) any {
 // New validates opts, creates the listening sockets and returns a server
 // ready to Serve handler. Bind failures are errors naming the address.
 func New(handler http.Handler, opts Options) (*Server, error) {
+	return newServer(handler, opts, nil)
+}
+
+// Handover returns a new server for handler with opts that takes over the
+// listening sockets of s whose address is unchanged (the same TCP address
+// as configured, port 0 included; the same Unix socket path; the same
+// inherited descriptor) and binds the others, as New does. It is how a
+// reload applies new server settings without closing a listening socket
+// that stays: the caller Serves the new server, then Shuts s down; s then
+// closes only its own descriptors of the sockets taken over (no connection
+// waiting in the backlog is lost, and no other process can take the port
+// meanwhile), closes the sockets the new options dropped, and finishes its
+// requests. Connections s accepted just before its Shutdown are served,
+// not closed. On error s is unchanged.
+func (s *Server) Handover(handler http.Handler, opts Options) (*Server, error) {
+	return newServer(handler, opts, s)
+}
+
+func newServer(handler http.Handler, opts Options, prev *Server) (*Server, error) {
 	if handler == nil {
 		return nil, ErrNilHandler
 	}
@@ -117,7 +139,7 @@ func New(handler http.Handler, opts Options) (*Server, error) {
 	for _, h := range opts.TrustedProxyHeaders {
 		s.xheads[h] = true
 	}
-	if err := s.listen(); err != nil {
+	if err := s.listen(prev); err != nil {
 		return nil, err
 	}
 	s.hs = &http.Server{
@@ -151,14 +173,40 @@ func (w *zapWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (s *Server) listen() error {
+// listen creates the server's listening sockets. With prev (a reload), a
+// socket prev listens on at the same address (TCP address as configured,
+// Unix socket path, or inherited descriptor) is taken over rather than
+// bound again: the new server gets its own descriptor of the same socket,
+// so connections waiting in its backlog are not lost and the port is never
+// free. backlog and unix_socket_perms are applied to a taken socket.
+func (s *Server) listen(prev *Server) error {
 	o := &s.opts
-	var ls []net.Listener
+	var ls []*limitListener
+	var taken []*limitListener // prev's, marked only once everything succeeded
 	fail := func(err error) error {
 		for _, l := range ls {
-			l.Close()
+			l.Listener.Close()
 		}
 		return err
+	}
+	// add appends the listener for key: prev's socket when it has one, else
+	// a new one from open.
+	add := func(key string, open func() (net.Listener, error)) error {
+		if pl := prev.listenerFor(key); pl != nil {
+			l, err := dupListener(pl.Listener, key, o.Backlog)
+			if err != nil {
+				return err
+			}
+			taken = append(taken, pl)
+			ls = append(ls, &limitListener{Listener: l, s: s, key: key})
+			return nil
+		}
+		l, err := open()
+		if err != nil {
+			return err
+		}
+		ls = append(ls, &limitListener{Listener: l, s: s, key: key})
+		return nil
 	}
 	switch {
 	case o.socketsSet():
@@ -166,19 +214,38 @@ func (s *Server) listen() error {
 		if err != nil {
 			return err
 		}
-		got, err := listenInherited(fds, o.Backlog)
-		if err != nil {
-			return err
+		var fresh []int
+		for _, fd := range fds {
+			key := "fd:" + strconv.Itoa(fd)
+			if pl := prev.listenerFor(key); pl != nil {
+				if err := add(key, nil); err != nil {
+					return fail(err)
+				}
+				continue
+			}
+			fresh = append(fresh, fd)
 		}
-		ls = got
-	case o.UnixSocket != "":
-		l, err := listenUnix(o.UnixSocket, o.UnixSocketPerms, o.Backlog)
+		got, err := listenInherited(fresh, o.Backlog)
 		if err != nil {
-			return err
+			return fail(err)
+		}
+		for i, l := range got {
+			ls = append(ls, &limitListener{Listener: l, s: s, key: "fd:" + strconv.Itoa(fresh[i])})
+		}
+	case o.UnixSocket != "":
+		key := "unix:" + o.UnixSocket
+		if err := add(key, func() (net.Listener, error) {
+			return listenUnix(o.UnixSocket, o.UnixSocketPerms, o.Backlog)
+		}); err != nil {
+			return fail(err)
+		}
+		if len(taken) > 0 {
+			if err := os.Chmod(o.UnixSocket, o.UnixSocketPerms); err != nil {
+				return fail(fmt.Errorf("unix_socket %s: chmod: %w", o.UnixSocket, err))
+			}
 		}
 		s.unixPath = o.UnixSocket
 		s.unixIno = inode(o.UnixSocket)
-		ls = append(ls, l)
 	default:
 		entries, defPort := o.effectiveListen()
 		addrs, err := resolveListen(entries, defPort, o.IPv4, o.IPv6)
@@ -186,15 +253,30 @@ func (s *Server) listen() error {
 			return err
 		}
 		for _, a := range addrs {
-			l, err := listenTCP(a, o.Backlog)
-			if err != nil {
+			if err := add("tcp:"+netip.AddrPortFrom(a.ip, uint16(a.port)).String(), func() (net.Listener, error) { return listenTCP(a, o.Backlog) }); err != nil {
 				return fail(err)
 			}
-			ls = append(ls, l)
 		}
 	}
-	for _, l := range ls {
-		s.listeners = append(s.listeners, &limitListener{Listener: l, s: s})
+	for _, pl := range taken {
+		pl.kept.Store(true)
+	}
+	if len(taken) > 0 {
+		prev.handedOver.Store(true)
+	}
+	s.listeners = ls
+	return nil
+}
+
+// listenerFor returns s's listener for key, or nil (also for a nil s).
+func (s *Server) listenerFor(key string) *limitListener {
+	if s == nil {
+		return nil
+	}
+	for _, l := range s.listeners {
+		if l.key == key {
+			return l
+		}
 	}
 	return nil
 }
@@ -316,6 +398,15 @@ func (s *Server) Serve() error {
 	return first
 }
 
+// StopAccepting stops accepting connections on every listener, as the
+// first step of Shutdown does; the server goes on serving the connections
+// it has, and Stats reports it as draining. After a Handover it makes the
+// successor the only server accepting on the sockets it took over.
+func (s *Server) StopAccepting() {
+	s.shutdown.Store(true)
+	s.closeListeners()
+}
+
 // Shutdown stops accepting, closes idle connections, and lets requests
 // already received (queued or running) finish; each connection is closed
 // after its current response. When ctx ends first it logs the handlers
@@ -328,16 +419,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// Connections that never completed a request head are idle: close them
 	// now (net/http would wait up to 5 s for them).
 	s.closeListeners()
-	s.mu.Lock()
-	var fresh []*conn
-	for c := range s.conns {
-		if !c.delivered.Load() && c.inProgress.Load() == 0 {
-			fresh = append(fresh, c)
+	fresh := s.freshConns()
+	if s.handedOver.Load() {
+		// The successor accepts on the same sockets: a connection accepted
+		// here just before is a client's new connection whose request is
+		// on its way. Serve it: net/http drops a request it reads after
+		// its Shutdown has begun, so wait for those requests first.
+		// Meanwhile no connection is kept alive: idle ones close now, the
+		// others after their current response.
+		s.hs.SetKeepAlivesEnabled(false)
+		s.awaitFirstRequests(ctx, fresh)
+	} else {
+		for _, c := range fresh {
+			c.abort()
 		}
-	}
-	s.mu.Unlock()
-	for _, c := range fresh {
-		c.abort()
 	}
 	err := s.hs.Shutdown(ctx)
 	s.closeListeners()
@@ -362,6 +457,56 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.removeUnixSocket()
 	return err
+}
+
+// freshConns returns the connections that have not delivered a request.
+func (s *Server) freshConns() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var fresh []*conn
+	for c := range s.conns {
+		if !c.delivered.Load() && c.inProgress.Load() == 0 {
+			fresh = append(fresh, c)
+		}
+	}
+	return fresh
+}
+
+// firstRequestWait bounds how long a Shutdown after a Handover waits for
+// the first request of connections accepted just before it (net/http's
+// own limit for a connection that has sent nothing).
+const firstRequestWait = 5 * time.Second
+
+// awaitFirstRequests waits until each of fresh is closed or its first
+// request has reached the application (its handler is queued or running,
+// or has written), for at most firstRequestWait or until ctx ends.
+func (s *Server) awaitFirstRequests(ctx context.Context, fresh []*conn) {
+	deadline := time.NewTimer(firstRequestWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for len(fresh) > 0 {
+		s.mu.Lock()
+		waiting := fresh[:0]
+		for _, c := range fresh {
+			_, open := s.conns[c]
+			if open && !(c.delivered.Load() && (c.inProgress.Load() > 0 || c.bytesOut.Load() > 0)) {
+				waiting = append(waiting, c)
+			}
+		}
+		s.mu.Unlock()
+		fresh = waiting
+		if len(fresh) == 0 {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // Close closes every listener and connection at once.
@@ -396,6 +541,13 @@ func (s *Server) closeListeners() {
 }
 
 func (s *Server) removeUnixSocket() {
+	if s.handedOver.Load() {
+		for _, l := range s.listeners {
+			if l.kept.Load() && l.key == "unix:"+s.unixPath {
+				return // the successor serves on it
+			}
+		}
+	}
 	if s.unixPath != "" && s.unixIno != 0 && inode(s.unixPath) == s.unixIno {
 		os.Remove(s.unixPath)
 	}
@@ -417,6 +569,8 @@ func inode(path string) uint64 {
 type limitListener struct {
 	net.Listener
 	s         *Server
+	key       string      // what a Handover matches: "tcp:IP:PORT", "unix:PATH" or "fd:N"
+	kept      atomic.Bool // a successor server took over the socket (Handover)
 	closeOnce sync.Once
 	closeErr  error
 }
