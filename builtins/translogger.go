@@ -18,6 +18,7 @@ import (
 	"github.com/gowaitress/gowaitress/config"
 	"github.com/gowaitress/gowaitress/environ"
 	"github.com/gowaitress/gowaitress/internal/suggest"
+	"github.com/gowaitress/gowaitress/logging"
 	"github.com/gowaitress/gowaitress/pastedeploy"
 )
 
@@ -219,7 +220,7 @@ func (t *translogger) log(r *http.Request, start time.Time, sw *statusWriter) {
 	if st == 0 && !sw.hijacked {
 		st = http.StatusOK
 	}
-	ce.Write(zap.Int("status", st), zap.Int64("bytes", sw.bytes), zap.Duration("duration", time.Since(start)))
+	ce.Write(logging.Extra(zap.Int("status", st), zap.Int64("bytes", sw.bytes), zap.Duration("duration", time.Since(start))))
 }
 
 // requestURI is Paste's REQUEST_URI: quote(SCRIPT_NAME + PATH_INFO), then

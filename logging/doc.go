@@ -53,6 +53,7 @@
 // levelno, name ("root" for the root logger), message, msg, lineno,
 // pathname, filename, module (the Go package), funcName, threadName,
 // thread, process, processName. %(message)s is the entry's message followed
-// by its structured fields as " key=value" pairs; multi-line values (stack
+// by its structured fields as " key=value" pairs (except those grouped with
+// Extra, which only structured output shows); multi-line values (stack
 // traces) follow on their own lines.
 package logging

@@ -22,6 +22,25 @@ import (
 // Without it %(threadName)s is "MainThread".
 const ThreadNameField = "threadName"
 
+// Extra groups fields that complete a message for structured output
+// (the json formatter, zap's own encoders when there are no logging
+// sections) but that text formats leave out of %(message)s, like the
+// attributes of Python's extra= that a "%(message)s" format does not name.
+// translogger uses it: the Apache line already says status and size in
+// words, and JSON output gets them as numbers, with the duration.
+func Extra(fields ...zapcore.Field) zapcore.Field {
+	return zapcore.Field{Type: zapcore.InlineMarshalerType, Interface: extra(fields)}
+}
+
+type extra []zapcore.Field
+
+func (e extra) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	for _, f := range e {
+		f.AddTo(enc)
+	}
+	return nil
+}
+
 // buildMessage renders %(message)s: the entry's message followed by its
 // structured fields (the logger's With fields first) as " key=value" pairs.
 // Values containing a newline (stack traces) come last, each on its own
@@ -54,6 +73,10 @@ func buildMessage(msg string, with, fields []zapcore.Field) (message, thread str
 			switch f.Type {
 			case zapcore.SkipType:
 				continue
+			case zapcore.InlineMarshalerType:
+				if _, ok := f.Interface.(extra); ok {
+					continue
+				}
 			case zapcore.NamespaceType:
 				prefix += f.Key + "."
 				continue

@@ -322,8 +322,10 @@ format = [%(threadName)s] %(message)s
 	l.Info("hello", zap.String("path", "/a b"), zap.Int("n", 3), zap.Bool("ok", true),
 		zap.Error(errors.New("boom")), zap.ByteString("stack", []byte("line1\nline2\n")), zap.Strings("list", []string{"a", "b"}))
 	l.With(zap.String(ThreadNameField, "waitress-2")).Info("in slot")
+	l.Info("GET / 200", Extra(zap.Int("status", 200)), zap.Int("n", 4)) // Extra: not in text
 	want := "[MainThread] hello peer=10.0.0.1 path=\"/a b\" n=3 ok=true error=boom list=[\"a\",\"b\"]\nstack:\nline1\nline2\n" +
-		"[waitress-2] in slot peer=10.0.0.1\n"
+		"[waitress-2] in slot peer=10.0.0.1\n" +
+		"[MainThread] GET / 200 peer=10.0.0.1 n=4\n"
 	if got := errOut.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
@@ -637,9 +639,9 @@ formatter = j
 [formatter_j]
 class = json
 `, nil)
-	s.Logger().Named("wsgi").Warn("GET /", zap.Int("status", 200))
+	s.Logger().Named("wsgi").Warn("GET /", zap.Int("status", 200), Extra(zap.Int64("bytes", 5)))
 	got := errOut.String()
-	for _, w := range []string{`"level":"WARNING"`, `"logger":"wsgi"`, `"message":"GET /"`, `"status":200`, `"caller":"logging/logging_test.go:`} {
+	for _, w := range []string{`"level":"WARNING"`, `"logger":"wsgi"`, `"message":"GET /"`, `"status":200`, `"bytes":5`, `"caller":"logging/logging_test.go:`} {
 		if !strings.Contains(got, w) {
 			t.Errorf("%q does not contain %q", got, w)
 		}
