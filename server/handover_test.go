@@ -169,7 +169,10 @@ func TestHandoverKeepsBacklogAndInFlight(t *testing.T) {
 		defer cancel()
 		stopped <- a.Shutdown(ctx)
 	}()
-	waitFor(t, "the old server to drain", func() bool { return a.Draining(false) })
+	waitFor(t, "the old server to drain", func() bool { return a.Stats().Draining })
+	if a.Draining(false) {
+		t.Error("Draining reports the replaced server as going away (health checks would fail during a reload)")
+	}
 	close(release)
 	resp, body := roundTrip(t, c1, bufio.NewReader(c1), "")
 	if body != "A slow" || !resp.Close {
@@ -212,7 +215,7 @@ func TestHandoverFreshConnection(t *testing.T) {
 		defer cancel()
 		stopped <- a.Shutdown(ctx)
 	}()
-	waitFor(t, "the old server to drain", func() bool { return a.Draining(false) })
+	waitFor(t, "the old server to drain", func() bool { return a.Stats().Draining })
 	time.Sleep(100 * time.Millisecond)
 	if _, body := roundTrip(t, c, bufio.NewReader(c), "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); body != "A" {
 		t.Errorf("got %q, want A", body)

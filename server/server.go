@@ -336,9 +336,12 @@ func (s *Server) Stats() Stats {
 }
 
 // Draining reports whether Shutdown (or Close) has begun, or, with
-// reloading, whether a reload is in progress. It is cheaper than Stats.
+// reloading, whether a reload is in progress. It is cheaper than Stats. A
+// server whose sockets a successor took over (Handover) is not draining in
+// this sense: the service goes on, so a health check reached through one
+// of its last connections must not report it as going away.
 func (s *Server) Draining(reloading bool) bool {
-	return s.shutdown.Load() || (reloading && s.reloading.Load())
+	return (s.shutdown.Load() && !s.handedOver.Load()) || (reloading && s.reloading.Load())
 }
 
 // SetReloading marks the server as reloading its configuration: the command
