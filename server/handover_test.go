@@ -22,6 +22,34 @@ func named(name string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) })
 }
 
+// startServer creates a server for h with o (no logging) and serves it;
+// the channel gets Serve's result.
+func startServer(t *testing.T, h http.Handler, o Options) (*Server, <-chan error) {
+	t.Helper()
+	o.Logger = zap.NewNop()
+	s, err := New(h, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	return s, done
+}
+
+// boundSocket returns the descriptor of a TCP socket bound to a loopback
+// port, not listening: what a process manager passes to a server.
+func boundSocket(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
 // serveInBackground serves s until the test ends.
 func serveInBackground(t *testing.T, s *Server) {
 	t.Helper()
@@ -55,6 +83,18 @@ func refused(network, addr string) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT)
 }
 
+// shutdownAsync starts a graceful Shutdown of s (10 s at most); the channel
+// gets its result.
+func shutdownAsync(s *Server) <-chan error {
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stopped <- s.Shutdown(ctx)
+	}()
+	return stopped
+}
+
 func shutdown(t *testing.T, s *Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -81,13 +121,7 @@ func TestHandoverTCP(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			oa := DefaultOptions()
 			oa.Listen = tc.before
-			oa.Logger = zap.NewNop()
-			a, err := New(named("A"), oa)
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- a.Serve() }()
+			a, done := startServer(t, named("A"), oa)
 			before := a.Addrs()
 			for _, ad := range before {
 				if got := get(t, "tcp", ad.String()); got != "A" {
@@ -134,17 +168,11 @@ func TestHandoverKeepsBacklogAndInFlight(t *testing.T) {
 	oa := DefaultOptions()
 	oa.Listen = []string{"127.0.0.1:0"}
 	oa.ConnectionLimit = 1
-	oa.Logger = zap.NewNop()
-	a, err := New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a, done := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
 		<-release
 		io.WriteString(w, "A slow")
 	}), oa)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve() }()
 	addr := a.Addrs()[0].String()
 	c1 := dial(t, "tcp", addr)
 	io.WriteString(c1, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -163,12 +191,7 @@ func TestHandoverKeepsBacklogAndInFlight(t *testing.T) {
 	if _, body := roundTrip(t, c2, bufio.NewReader(c2), ""); body != "B" {
 		t.Errorf("the client in the backlog got %q, want B", body)
 	}
-	stopped := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		stopped <- a.Shutdown(ctx)
-	}()
+	stopped := shutdownAsync(a)
 	waitFor(t, "the old server to drain", func() bool { return a.Stats().Draining })
 	if a.Draining(false) {
 		t.Error("Draining reports the replaced server as going away (health checks would fail during a reload)")
@@ -195,13 +218,7 @@ func TestHandoverKeepsBacklogAndInFlight(t *testing.T) {
 func TestHandoverFreshConnection(t *testing.T) {
 	o := DefaultOptions()
 	o.Listen = []string{"127.0.0.1:0"}
-	o.Logger = zap.NewNop()
-	a, err := New(named("A"), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve() }()
+	a, done := startServer(t, named("A"), o)
 	c := dial(t, "tcp", a.Addrs()[0].String())
 	waitFor(t, "the old server to accept", func() bool { return a.Stats().OpenConnections == 1 })
 	b, err := a.Handover(named("B"), o)
@@ -209,12 +226,7 @@ func TestHandoverFreshConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	serveInBackground(t, b)
-	stopped := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		stopped <- a.Shutdown(ctx)
-	}()
+	stopped := shutdownAsync(a)
 	waitFor(t, "the old server to drain", func() bool { return a.Stats().Draining })
 	time.Sleep(100 * time.Millisecond)
 	if _, body := roundTrip(t, c, bufio.NewReader(c), "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); body != "A" {
@@ -258,12 +270,7 @@ func TestHandoverUnixSocket(t *testing.T) {
 	o := DefaultOptions()
 	o.UnixSocket = path
 	o.UnixSocketPerms = 0o600
-	o.Logger = zap.NewNop()
-	a, err := New(named("A"), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go a.Serve()
+	a, _ := startServer(t, named("A"), o)
 	if got := get(t, "unix", path); got != "A" {
 		t.Fatalf("before: %q", got)
 	}
@@ -293,21 +300,9 @@ func TestHandoverUnixSocket(t *testing.T) {
 // TestHandoverInheritedSocket: an inherited descriptor (closed once the
 // first server made its listener) is taken over by its number.
 func TestHandoverInheritedSocket(t *testing.T) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
 	o := DefaultOptions()
-	o.Sockets = []int{fd}
-	o.Logger = zap.NewNop()
-	a, err := New(named("A"), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go a.Serve()
+	o.Sockets = []int{boundSocket(t)}
+	a, _ := startServer(t, named("A"), o)
 	addr := a.Addrs()[0].String()
 	o.Threads = 1
 	b, err := a.Handover(named("B"), o)
@@ -331,13 +326,7 @@ func TestHandoverBindError(t *testing.T) {
 	defer busy.Close()
 	o := DefaultOptions()
 	o.Listen = []string{"127.0.0.1:0"}
-	o.Logger = zap.NewNop()
-	a, err := New(named("A"), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve() }()
+	a, done := startServer(t, named("A"), o)
 	addr := a.Addrs()[0].String()
 	o.Listen = []string{"127.0.0.1:0", busy.Addr().String()}
 	if _, err := a.Handover(named("B"), o); err == nil || !strings.Contains(err.Error(), busy.Addr().String()) {

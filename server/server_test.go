@@ -399,15 +399,8 @@ func TestUnixSocket(t *testing.T) {
 }
 
 func TestInheritedSocket(t *testing.T) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
 	o := DefaultOptions()
-	o.Sockets = []int{fd}
+	o.Sockets = []int{boundSocket(t)}
 	_, addr, logs := testServer(t, o, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "inherited") }), nil)
 	c := dial(t, "tcp", addr)
 	if _, body := roundTrip(t, c, bufio.NewReader(c), "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); body != "inherited" {
