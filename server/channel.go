@@ -60,10 +60,10 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	req0, netBody := r, io.ReadCloser(nil)
 	if m.chunked || r.ContentLength > 0 {
 		netBody = r.Body
-		br := &bodyReader{sp: spool{limit: s.opts.InbufOverflow}}
-		_, err := io.Copy(&br.sp, r.Body)
+		br := getBodyReader(s.opts.InbufOverflow)
+		_, err := br.sp.ReadFrom(r.Body)
 		if err != nil {
-			br.Close()
+			br.release()
 			if c != nil {
 				if he := c.bodyErrorOf(m); he != nil {
 					s.writeError(w, he, "")
@@ -81,7 +81,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 			r.TransferEncoding = nil
 		}
 		r.Body = br
-		defer br.Close()
+		defer br.release()
 	} else {
 		r.Body = http.NoBody
 		if r.ContentLength < 0 {
