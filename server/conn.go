@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -42,58 +43,79 @@ const (
 // stamps activity for the sweeper, validates each request head and body
 // framing with waitress's rules before net/http parses it, and lingers on
 // close so clients do not lose a final response to an RST.
+//
+// An idle keep-alive connection holds this struct and nothing else of ours
+// (no buffer: reads wait for readiness before taking a pooled buffer), so
+// its fields are kept small: deadlines as Unix nanoseconds, flags as bytes,
+// one slice for the incomplete header block and the chunk-size line (never
+// needed at once). Its size is checked by TestConnSize.
 type conn struct {
-	raw  net.Conn
-	rc   syscall.RawConn
-	srv  *Server
-	unix bool
-	port string // SERVER_PORT, computed once (handler goroutine only)
-	ctx  connCtx
+	raw net.Conn
+	rc  syscall.RawConn
+	srv *Server
+	ctx connCtx
 
 	lastActivity atomic.Int64 // nanotime of the last socket activity
-	inProgress   atomic.Int32 // requests queued for or holding a slot
-	hijacked     atomic.Bool
-	delivered    atomic.Bool // a request head has been handed to net/http
-	closeOnce    sync.Once
-	sawEOF       atomic.Bool
 	// Socket bytes read and written: per-connection counters (uncontended),
 	// moved into the server's totals by forget.
-	bytesIn  atomic.Int64
-	bytesOut atomic.Int64
+	bytesIn    atomic.Int64
+	bytesOut   atomic.Int64
+	inProgress atomic.Int32 // requests queued for or holding a slot
+	hijacked   atomic.Bool
+	delivered  atomic.Bool // a request head has been handed to net/http
+	closed     atomic.Bool // Close or abort ran
+	sawEOF     atomic.Bool
+	unix       bool
 
 	// Parser state: used only by the goroutine net/http reads from.
-	st        pstate
-	head      []byte // incomplete header block
+	st   pstate
+	crlf uint8
+	// Output coalescing: used only by the goroutine writing the response
+	// (the drainer while it runs, else net/http's connection goroutine).
+	coalesce    bool
+	corked      bool // TCP_CORK is on (Linux)
+	appliedZero bool // the socket's read deadline is known to be cleared (dmu)
+
+	// head is the incomplete header block (stHead), or the chunk-size or
+	// trailer line being collected (stChunkSize, stTrailer).
+	head      []byte
 	headCount int    // bytes counted toward max_request_header_size
 	out       []byte // sanitized bytes waiting for net/http
 	outOff    int
 	remain    int64 // body bytes left (stBody, stChunkData)
 	bodyCount int64 // chunked bytes consumed
-	line      []byte
-	crlf      int
 	cur       *reqMeta
 	seq       uint64
 	rerr      error // sticky read error delivered after out
 
 	readFn   func(uintptr) bool
 	rdDirect []byte // in: the caller's buffer or nil; out: the buffer read into
-	rdN      int
-	rdErr    error
+	rdN      int32  // bytes read (at most recv_bytes, which is ≤ 64 MiB)
+	rdErr    uint32 // syscall.Errno of the read, 0 for none
 
 	mu      sync.Mutex // guards metas
 	metas   []*reqMeta
 	metaBuf [2]*reqMeta
 
-	// Output coalescing: used only by the goroutine writing the response
-	// (the drainer while it runs, else net/http's connection goroutine).
-	coalesce bool
-	corked   bool       // TCP_CORK is on (Linux)
-	cw       *coalescer // while pending bytes wait (pooled)
+	cw *coalescer // while pending bytes wait (pooled)
 
-	dmu         sync.Mutex // guards deadlines
-	httpDL      time.Time
-	headerDL    time.Time
-	appliedZero bool // the socket's read deadline is known to be cleared
+	dmu      sync.Mutex // guards deadlines
+	httpDL   int64      // net/http's read deadline, Unix ns (0: none)
+	headerDL int64      // request_header_timeout deadline, Unix ns (0: none)
+}
+
+// unixNano is t as a deadline in Unix nanoseconds: 0 for the zero time,
+// clamped to int64 (a time before 1970 is already past: 1).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Year() < 1970 || t.Unix() <= 0:
+		return 1
+	case t.Year() > 2200:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 func newConn(raw net.Conn, s *Server) *conn {
@@ -125,25 +147,29 @@ func (c *conn) SetDeadline(t time.Time) error {
 func (c *conn) SetReadDeadline(t time.Time) error {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
-	c.httpDL = t
+	c.httpDL = unixNano(t)
 	return c.applyDeadlineLocked()
 }
 
 func (c *conn) applyDeadlineLocked() error {
 	d := c.httpDL
-	if !c.headerDL.IsZero() && (d.IsZero() || c.headerDL.Before(d)) {
+	if c.headerDL != 0 && (d == 0 || c.headerDL < d) {
 		d = c.headerDL
 	}
-	if d.IsZero() && c.appliedZero {
-		return nil // net/http clears the deadline twice per request
+	if d == 0 {
+		if c.appliedZero {
+			return nil // net/http clears the deadline twice per request
+		}
+		c.appliedZero = true
+		return c.raw.SetReadDeadline(time.Time{})
 	}
-	c.appliedZero = d.IsZero()
-	return c.raw.SetReadDeadline(d)
+	c.appliedZero = false
+	return c.raw.SetReadDeadline(time.Unix(0, d))
 }
 
 func (c *conn) setHeaderDeadline(t time.Time) {
 	c.dmu.Lock()
-	c.headerDL = t
+	c.headerDL = unixNano(t)
 	c.applyDeadlineLocked()
 	c.dmu.Unlock()
 }
@@ -191,7 +217,7 @@ func (c *conn) Read(p []byte) (int, error) {
 				c.dmu.Lock()
 				hd := c.headerDL
 				c.dmu.Unlock()
-				if !hd.IsZero() && !time.Now().Before(hd) {
+				if hd != 0 && time.Now().UnixNano() >= hd {
 					// request_header_timeout: close without a response.
 					c.st = stDead
 					c.rerr = io.EOF
@@ -243,7 +269,13 @@ func (c *conn) rawRead(fd uintptr) bool {
 		}
 		return false
 	}
-	c.rdN, c.rdErr, c.rdDirect = n, err, b
+	c.rdN, c.rdErr, c.rdDirect = int32(n), 0, b
+	if err != nil {
+		c.rdErr = uint32(syscall.EIO)
+		if e, ok := err.(syscall.Errno); ok && e != 0 {
+			c.rdErr = uint32(e)
+		}
+	}
 	return true
 }
 
@@ -262,17 +294,18 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 	if c.rc != nil {
 		c.rdDirect = direct
 		err := c.rc.Read(c.readFn)
-		n, rerr, buf = c.rdN, c.rdErr, c.rdDirect
-		c.rdDirect, c.rdErr = nil, nil
+		n, buf = int(c.rdN), c.rdDirect
+		errno := syscall.Errno(c.rdErr)
+		c.rdDirect, c.rdErr = nil, 0
 		if err != nil {
 			if buf != nil && pooled {
 				putBuf(buf)
 			}
 			return 0, err
 		}
-		if rerr != nil {
+		if errno != 0 {
 			n = 0
-			rerr = os.NewSyscallError("read", rerr)
+			rerr = os.NewSyscallError("read", errno)
 		} else if n <= 0 {
 			n = 0
 			rerr = io.EOF
@@ -421,17 +454,17 @@ func (c *conn) feed(data []byte) {
 			if !c.countBody(int64(take)) {
 				return
 			}
-			c.line = append(c.line, data[:take]...)
+			c.head = append(c.head, data[:take]...)
 			data = data[take:]
 			if i < 0 {
-				if len(c.line) > 4096 {
+				if len(c.head) > 4096 {
 					c.bodyError(badReq("Invalid chunk size", c.cur.proto))
 					return
 				}
 				continue
 			}
-			l := c.line
-			c.line = c.line[:0]
+			l := c.head
+			c.head = c.head[:0]
 			if len(l) < 2 || l[len(l)-2] != '\r' || bytes.ContainsAny(l[:len(l)-2], "\r\n") {
 				if c.st == stTrailer {
 					c.bodyError(badReq("Invalid header", c.cur.proto))
@@ -445,7 +478,7 @@ func (c *conn) feed(data []byte) {
 				if len(l) == 0 {
 					c.emitString("0\r\n\r\n")
 					c.st = stHead
-					c.line = nil
+					c.head = nil
 					c.cur = nil
 					continue
 				}
@@ -548,7 +581,7 @@ func (c *conn) startHeaderTimer() {
 func (c *conn) stopHeaderTimer() {
 	if c.srv.opts.RequestHeaderTimeout > 0 {
 		c.dmu.Lock()
-		set := !c.headerDL.IsZero()
+		set := c.headerDL != 0
 		c.dmu.Unlock()
 		if set {
 			c.setHeaderDeadline(time.Time{})
@@ -658,7 +691,7 @@ func (c *conn) bodyError(e *httpError) {
 	c.mu.Unlock()
 	c.st = stDead
 	c.rerr = errBodyFraming
-	c.line = nil
+	c.head = nil
 }
 
 // Write sends p in socket writes of at most send_bytes. While an output
@@ -799,39 +832,40 @@ func (c *conn) setCoalesce(on bool) error {
 // sending side is shut down first and incoming bytes are discarded until
 // the client closes or 500 ms pass (RFC 9112 §9.6).
 func (c *conn) Close() error {
-	c.closeOnce.Do(func() {
-		c.srv.forget(c)
-		cw, ok := c.raw.(interface{ CloseWrite() error })
-		if !ok || c.sawEOF.Load() || c.hijacked.Load() {
-			c.raw.Close()
-			c.srv.connClosed()
-			return
-		}
-		go func() {
-			cw.CloseWrite()
-			c.raw.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-			b := getBufSize(4096)
-			for {
-				if _, err := c.raw.Read(b[:4096]); err != nil {
-					break
-				}
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.srv.forget(c)
+	cw, ok := c.raw.(interface{ CloseWrite() error })
+	if !ok || c.sawEOF.Load() || c.hijacked.Load() {
+		c.raw.Close()
+		c.srv.connClosed()
+		return nil
+	}
+	go func() {
+		cw.CloseWrite()
+		c.raw.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		b := getBufSize(4096)
+		for {
+			if _, err := c.raw.Read(b[:4096]); err != nil {
+				break
 			}
-			putBuf(b)
-			c.raw.Close()
-			c.srv.connClosed()
-		}()
-	})
+		}
+		putBuf(b)
+		c.raw.Close()
+		c.srv.connClosed()
+	}()
 	return nil
 }
 
 // abort closes the connection at once, without lingering (sweeper,
 // forced shutdown).
 func (c *conn) abort() {
-	c.closeOnce.Do(func() {
+	if c.closed.CompareAndSwap(false, true) {
 		c.srv.forget(c)
 		c.raw.Close()
 		c.srv.connClosed()
-	})
+	}
 }
 
 // socketError logs a socket error unless it is one of the "disconnected"
