@@ -48,7 +48,7 @@ const (
 // (no buffer: reads wait for readiness before taking a pooled buffer), so
 // its fields are kept small: deadlines as Unix nanoseconds, flags as bytes,
 // one slice for the incomplete header block and the chunk-size line (never
-// needed at once). Its size is checked by TestConnSize.
+// needed at once). Its size and size class are checked by TestConnSize.
 type conn struct {
 	raw net.Conn
 	rc  syscall.RawConn
@@ -102,6 +102,11 @@ type conn struct {
 	dmu      sync.Mutex // guards deadlines
 	httpDL   int64      // net/http's read deadline, Unix ns (0: none)
 	headerDL int64      // request_header_timeout deadline, Unix ns (0: none)
+
+	// Keeps conn out of the 352-byte size class: every request allocates
+	// header-map groups of that class, and a long-lived conn among them
+	// would keep their spans in use after they are freed.
+	_ [32]byte
 }
 
 // unixNano is t as a deadline in Unix nanoseconds: 0 for the zero time,
