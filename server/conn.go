@@ -44,11 +44,12 @@ const (
 // framing with waitress's rules before net/http parses it, and lingers on
 // close so clients do not lose a final response to an RST.
 //
-// An idle keep-alive connection holds this struct and nothing else of ours
-// (no buffer: reads wait for readiness before taking a pooled buffer), so
-// its fields are kept small: deadlines as Unix nanoseconds, flags as bytes,
-// one slice for the incomplete header block and the chunk-size line (never
-// needed at once). Its size and size class are checked by TestConnSize.
+// An idle keep-alive connection holds this struct and nothing else of ours:
+// no buffer (reads wait for readiness before taking a pooled buffer) and no
+// parser state (a pooled parser is taken when bytes arrive and given back
+// when the connection waits for the next request with nothing pending).
+// Its fields are kept small: deadlines as Unix nanoseconds, flags as bytes.
+// Its size and size class are checked by TestConnSize.
 type conn struct {
 	raw net.Conn
 	rc  syscall.RawConn
@@ -76,22 +77,11 @@ type conn struct {
 	corked      bool // TCP_CORK is on (Linux)
 	appliedZero bool // the socket's read deadline is known to be cleared (dmu)
 
-	// head is the incomplete header block (stHead), or the chunk-size or
-	// trailer line being collected (stChunkSize, stTrailer).
-	head      []byte
-	headCount int    // bytes counted toward max_request_header_size
-	out       []byte // sanitized bytes waiting for net/http
-	outOff    int
-	remain    int64 // body bytes left (stBody, stChunkData)
-	bodyCount int64 // chunked bytes consumed
-	cur       *reqMeta
-	seq       uint64
-	rerr      error // sticky read error delivered after out
-
-	readFn   func(uintptr) bool
-	rdDirect []byte // in: the caller's buffer or nil; out: the buffer read into
-	rdN      int32  // bytes read (at most recv_bytes, which is ≤ 64 MiB)
-	rdErr    uint32 // syscall.Errno of the read, 0 for none
+	// The pooled parser state while bytes are pending (nil when idle).
+	// Its fields are promoted: c.out is c.parser.out.
+	*parser
+	seq    uint64
+	readFn func(uintptr) bool
 
 	mu      sync.Mutex // guards metas
 	metas   []*reqMeta
@@ -102,11 +92,51 @@ type conn struct {
 	dmu      sync.Mutex // guards deadlines
 	httpDL   int64      // net/http's read deadline, Unix ns (0: none)
 	headerDL int64      // request_header_timeout deadline, Unix ns (0: none)
+}
 
-	// Keeps conn out of the 352-byte size class: every request allocates
-	// header-map groups of that class, and a long-lived conn among them
-	// would keep their spans in use after they are freed.
-	_ [32]byte
+// parser is the connection layer's parser state between socket reads, used
+// only by the goroutine net/http reads from.
+type parser struct {
+	// head is the incomplete header block (stHead), or the chunk-size or
+	// trailer line being collected (stChunkSize, stTrailer).
+	head      []byte
+	headCount int    // bytes counted toward max_request_header_size
+	out       []byte // sanitized bytes waiting for net/http
+	outOff    int
+	remain    int64 // body bytes left (stBody, stChunkData)
+	bodyCount int64 // chunked bytes consumed
+	cur       *reqMeta
+	rerr      error // sticky read error delivered after out
+
+	rdDirect []byte // in: the caller's buffer or nil; out: the buffer read into
+	rdN      int32  // bytes read (at most recv_bytes, which is ≤ 64 MiB)
+	rdErr    uint32 // syscall.Errno of the read, 0 for none
+}
+
+var parserPool = sync.Pool{New: func() any { return new(parser) }}
+
+// ensure gives c a parser (from the pool) if it has none.
+func (c *conn) ensure() *parser {
+	if c.parser == nil {
+		c.parser = parserPool.Get().(*parser)
+	}
+	return c.parser
+}
+
+// releaseIdle gives the parser back when nothing is pending: the
+// connection waits for the next request head.
+func (c *conn) releaseIdle() {
+	ps := c.parser
+	if ps == nil || c.st != stHead || len(ps.head) != 0 || ps.headCount != 0 || ps.outOff < len(ps.out) ||
+		ps.rerr != nil || ps.remain != 0 || ps.cur != nil || ps.rdDirect != nil {
+		return
+	}
+	if ps.out != nil {
+		putBuf(ps.out)
+	}
+	*ps = parser{}
+	c.parser = nil
+	parserPool.Put(ps)
 }
 
 // unixNano is t as a deadline in Unix nanoseconds: 0 for the zero time,
@@ -182,7 +212,7 @@ func (c *conn) setHeaderDeadline(t time.Time) {
 // Read gives net/http the sanitized byte stream.
 func (c *conn) Read(p []byte) (int, error) {
 	for {
-		if c.outOff < len(c.out) {
+		if c.parser != nil && c.outOff < len(c.out) {
 			n := copy(p, c.out[c.outOff:])
 			c.outOff += n
 			if c.outOff == len(c.out) {
@@ -200,7 +230,7 @@ func (c *conn) Read(p []byte) (int, error) {
 			}
 			return n, err
 		}
-		if c.rerr != nil {
+		if c.parser != nil && c.rerr != nil {
 			return 0, c.rerr
 		}
 		if c.st == stDead {
@@ -209,12 +239,15 @@ func (c *conn) Read(p []byte) (int, error) {
 		var direct []byte
 		if c.st == stBody && len(p) >= int(c.srv.opts.RecvBytes) {
 			direct = p
+		} else {
+			c.releaseIdle()
 		}
 		n, err := c.sockRead(direct)
 		if n > 0 {
 			return n, nil // body bytes read straight into p; an error comes back on the next Read
 		}
 		if err != nil {
+			c.ensure()
 			if c.outOff < len(c.out) {
 				continue
 			}
@@ -252,7 +285,10 @@ func isTimeout(err error) bool {
 // per-read closure): one read of recv_bytes bytes into rdDirect or a pooled
 // buffer.
 func (c *conn) rawRead(fd uintptr) bool {
-	b := c.rdDirect
+	var b []byte
+	if c.parser != nil {
+		b = c.rdDirect
+	}
 	size := int(c.srv.opts.RecvBytes)
 	pooled := b == nil
 	if pooled {
@@ -274,6 +310,7 @@ func (c *conn) rawRead(fd uintptr) bool {
 		}
 		return false
 	}
+	c.ensure()
 	c.rdN, c.rdErr, c.rdDirect = int32(n), 0, b
 	if err != nil {
 		c.rdErr = uint32(syscall.EIO)
@@ -297,8 +334,13 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 	)
 	pooled := direct == nil
 	if c.rc != nil {
-		c.rdDirect = direct
+		if direct != nil {
+			c.rdDirect = direct // c.parser is set: a body is streaming
+		}
 		err := c.rc.Read(c.readFn)
+		if c.parser == nil { // nothing read
+			return 0, err
+		}
 		n, buf = int(c.rdN), c.rdDirect
 		errno := syscall.Errno(c.rdErr)
 		c.rdDirect, c.rdErr = nil, 0
@@ -321,6 +363,7 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 			buf = getBufSize(size)
 		}
 		n, rerr = c.raw.Read(buf[:size])
+		c.ensure()
 	}
 	if h := c.srv.readHook; h != nil {
 		h(size, n)
