@@ -39,6 +39,7 @@ type responseWriter struct {
 	warnedOver   bool
 	warnedNoBody bool
 	hdr          bool // the app called Header(): its headers need checking
+	hdrChecked   bool // finish checked them just before commit
 
 	mu       sync.Mutex
 	cond     sync.Cond
@@ -242,7 +243,7 @@ func hasKey(h http.Header, k string) bool {
 // invalidHeader is validHeaders for the response's headers, skipped when
 // the app never called Header() (the channel sets only valid ones).
 func (rw *responseWriter) invalidHeader() string {
-	if !rw.hdr {
+	if !rw.hdr || rw.hdrChecked {
 		return ""
 	}
 	return validHeaders(rw.w.Header())
@@ -427,6 +428,7 @@ func (rw *responseWriter) finish() {
 		rw.commit() // answers 500
 		return
 	}
+	rw.hdrChecked = true // only valid values are added below
 	if rw.declared >= 0 && rw.written < rw.declared && !rw.head && rw.bodyOK {
 		rw.s.log.Warn(fmt.Sprintf("application returned too few bytes (%d) for specified Content-Length (%d) via app_iter", rw.written, rw.declared))
 		rw.w.Header().Set("Connection", "close")
