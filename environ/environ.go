@@ -13,6 +13,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"reflect"
+	"sync/atomic"
 )
 
 type ctxKey struct{}
@@ -68,14 +70,42 @@ func WithFacts(r *http.Request, f Facts) *http.Request {
 // derives from it reads f without a per-request allocation. Unlike
 // WithFacts it does not touch any request's URL; the server sets
 // r.URL.Scheme itself.
+//
+// Contexts are immutable, so calls with the same parent and facts (a server
+// calls it for every connection of a listener) share one: a few recent
+// results are kept, and with them their parents.
 func NewContext(ctx context.Context, f Facts) context.Context {
-	return &factsCtx{Context: ctx, f: facts{
-		scriptName: f.ScriptName, scheme: f.Scheme, serverName: f.ServerName, serverPort: f.ServerPort,
-	}}
+	ff := facts{scriptName: f.ScriptName, scheme: f.Scheme, serverName: f.ServerName, serverPort: f.ServerPort}
+	for i := range ctxCache {
+		// Only parents of comparable types are cached, so == cannot panic.
+		if c := ctxCache[i].Load(); c != nil && c.f == ff && c.Context == ctx {
+			return c
+		}
+	}
+	c := &factsCtx{Context: ctx, f: ff}
+	if ctx != nil && reflect.TypeOf(ctx).Comparable() {
+		ctxCache[ctxNext.Add(1)%uint32(len(ctxCache))].Store(c)
+	}
+	return c
 }
 
-// factsCtx is a context carrying facts in one allocation (a servers keeps
-// one per connection).
+var (
+	ctxCache [4]atomic.Pointer[factsCtx]
+	ctxNext  atomic.Uint32
+)
+
+// ContextFacts returns the facts ctx carries (from NewContext or a request
+// context derived from WithFacts or the With* setters).
+func ContextFacts(ctx context.Context) (Facts, bool) {
+	f, ok := ctx.Value(ctxKey{}).(*facts)
+	if !ok || f == nil {
+		return Facts{}, false
+	}
+	return Facts{ScriptName: f.scriptName, Scheme: f.scheme, ServerName: f.serverName, ServerPort: f.serverPort}, true
+}
+
+// factsCtx is a context carrying facts in one allocation (shared by the
+// connections of a listener, see NewContext).
 type factsCtx struct {
 	context.Context
 	f facts

@@ -1,6 +1,7 @@
 package environ
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http/httptest"
 	"testing"
@@ -84,4 +85,44 @@ func TestWithFactsKeepsOriginalURL(t *testing.T) {
 	if r2.URL.Scheme != "https" || Scheme(r2) != "https" {
 		t.Errorf("copy: URL.Scheme %q, Scheme %q; want https", r2.URL.Scheme, Scheme(r2))
 	}
+}
+
+// NewContext shares one context between calls with the same parent and
+// facts (a server's connections on one listener); any difference gives a
+// context of its own, and ContextFacts reads the facts back.
+func TestNewContextShared(t *testing.T) {
+	type key struct{}
+	parent := context.WithValue(context.Background(), key{}, "p")
+	f := Facts{ScriptName: "/app", Scheme: "https", ServerName: "srv", ServerPort: "8080"}
+	a, b := NewContext(parent, f), NewContext(parent, f)
+	if a != b {
+		t.Error("same parent and facts: want one shared context")
+	}
+	g := f
+	g.ServerPort = "8081"
+	if c := NewContext(parent, g); c == a {
+		t.Error("other facts: want another context")
+	} else if got, ok := ContextFacts(c); !ok || got != g {
+		t.Errorf("ContextFacts = %+v, %v; want %+v", got, ok, g)
+	}
+	other := context.WithValue(context.Background(), key{}, "q")
+	if c := NewContext(other, f); c == a || c.Value(key{}) != "q" {
+		t.Error("other parent: want another context over it")
+	}
+	// A parent of a non-comparable type is never compared (no panic).
+	nc := sliceCtx{Context: context.Background(), s: []int{1}}
+	if NewContext(nc, f) == NewContext(nc, f) {
+		t.Error("non-comparable parent: want no sharing")
+	}
+	if got, ok := ContextFacts(a); !ok || got != f {
+		t.Errorf("ContextFacts = %+v, %v; want %+v", got, ok, f)
+	}
+	if _, ok := ContextFacts(context.Background()); ok {
+		t.Error("ContextFacts of a bare context: want false")
+	}
+}
+
+type sliceCtx struct {
+	context.Context
+	s []int
 }

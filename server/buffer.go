@@ -336,3 +336,23 @@ func (b *bodyReader) Close() error {
 	b.sp.Reset()
 	return nil
 }
+
+// bodyPool holds bodyReaders between requests: a request body costs no
+// allocation of its own. As with net/http, a handler must not use r.Body
+// after ServeHTTP returned; the channel returns the reader to the pool then.
+var bodyPool = sync.Pool{New: func() any { return new(bodyReader) }}
+
+func getBodyReader(limit int64) *bodyReader {
+	br := bodyPool.Get().(*bodyReader)
+	br.sp.limit = limit
+	return br
+}
+
+// release empties br and returns it to the pool.
+func (b *bodyReader) release() {
+	b.Close()
+	b.mu.Lock()
+	b.sp = spool{}
+	b.mu.Unlock()
+	bodyPool.Put(b)
+}

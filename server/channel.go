@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gowaitress/gowaitress/environ"
 	"go.uber.org/zap"
@@ -60,10 +61,10 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	req0, netBody := r, io.ReadCloser(nil)
 	if m.chunked || r.ContentLength > 0 {
 		netBody = r.Body
-		br := &bodyReader{sp: spool{limit: s.opts.InbufOverflow}}
-		_, err := io.Copy(&br.sp, r.Body)
+		br := getBodyReader(s.opts.InbufOverflow)
+		_, err := br.sp.ReadFrom(r.Body)
 		if err != nil {
-			br.Close()
+			br.release()
 			if c != nil {
 				if he := c.bodyErrorOf(m); he != nil {
 					s.writeError(w, he, "")
@@ -81,7 +82,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 			r.TransferEncoding = nil
 		}
 		r.Body = br
-		defer br.Close()
+		defer br.release()
 	} else {
 		r.Body = http.NoBody
 		if r.ContentLength < 0 {
@@ -92,7 +93,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	// Request facts (§6, §9, §10).
 	var base environ.Facts
 	if c != nil {
-		base = c.baseFacts()
+		base = c.facts()
 		if c.unix {
 			r.RemoteAddr = "localhost"
 		}
@@ -300,18 +301,40 @@ func (c *conn) baseFacts() environ.Facts {
 	return environ.Facts{ScriptName: o.URLPrefix, Scheme: o.URLScheme, ServerName: o.ServerName, ServerPort: c.serverPort()}
 }
 
-// serverPort is SERVER_PORT: the listening port, or the Unix socket path.
-func (c *conn) serverPort() string {
-	if c.port == "" {
-		c.port = c.computeServerPort()
+// facts are c's base facts as its context carries them (no work per
+// request), else computed.
+func (c *conn) facts() environ.Facts {
+	if c.ctx.Context != nil {
+		if f, ok := environ.ContextFacts(c.ctx.Context); ok {
+			return f
+		}
 	}
-	return c.port
+	return c.baseFacts()
 }
 
-func (c *conn) computeServerPort() string {
+// lastPort caches the decimal string of the last listening port seen, so
+// that SERVER_PORT costs no allocation per connection.
+var lastPort atomic.Pointer[portString]
+
+type portString struct {
+	port int
+	s    string
+}
+
+func portStr(port int) string {
+	if p := lastPort.Load(); p != nil && p.port == port {
+		return p.s
+	}
+	p := &portString{port, strconv.Itoa(port)}
+	lastPort.Store(p)
+	return p.s
+}
+
+// serverPort is SERVER_PORT: the listening port, or the Unix socket path.
+func (c *conn) serverPort() string {
 	switch a := c.raw.LocalAddr().(type) {
 	case *net.TCPAddr:
-		return strconv.Itoa(a.Port)
+		return portStr(a.Port)
 	case *net.UnixAddr:
 		if c.srv.unixPath != "" {
 			return c.srv.unixPath

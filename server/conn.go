@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -42,58 +43,114 @@ const (
 // stamps activity for the sweeper, validates each request head and body
 // framing with waitress's rules before net/http parses it, and lingers on
 // close so clients do not lose a final response to an RST.
+//
+// An idle keep-alive connection holds this struct and nothing else of ours:
+// no buffer (reads wait for readiness before taking a pooled buffer) and no
+// parser state (a pooled parser is taken when bytes arrive and given back
+// when the connection waits for the next request with nothing pending).
+// Its fields are kept small: deadlines as Unix nanoseconds, flags as bytes.
+// Its size and size class are checked by TestConnSize.
 type conn struct {
-	raw  net.Conn
-	rc   syscall.RawConn
-	srv  *Server
-	unix bool
-	port string // SERVER_PORT, computed once (handler goroutine only)
-	ctx  connCtx
+	raw net.Conn
+	rc  syscall.RawConn
+	srv *Server
+	ctx connCtx
 
 	lastActivity atomic.Int64 // nanotime of the last socket activity
-	inProgress   atomic.Int32 // requests queued for or holding a slot
-	hijacked     atomic.Bool
-	delivered    atomic.Bool // a request head has been handed to net/http
-	closeOnce    sync.Once
-	sawEOF       atomic.Bool
 	// Socket bytes read and written: per-connection counters (uncontended),
 	// moved into the server's totals by forget.
-	bytesIn  atomic.Int64
-	bytesOut atomic.Int64
+	bytesIn    atomic.Int64
+	bytesOut   atomic.Int64
+	inProgress atomic.Int32 // requests queued for or holding a slot
+	hijacked   atomic.Bool
+	delivered  atomic.Bool // a request head has been handed to net/http
+	closed     atomic.Bool // Close or abort ran
+	sawEOF     atomic.Bool
+	unix       bool
 
 	// Parser state: used only by the goroutine net/http reads from.
-	st        pstate
-	head      []byte // incomplete header block
-	headCount int    // bytes counted toward max_request_header_size
-	out       []byte // sanitized bytes waiting for net/http
-	outOff    int
-	remain    int64 // body bytes left (stBody, stChunkData)
-	bodyCount int64 // chunked bytes consumed
-	line      []byte
-	crlf      int
-	cur       *reqMeta
-	seq       uint64
-	rerr      error // sticky read error delivered after out
+	st   pstate
+	crlf uint8
+	// Output coalescing: used only by the goroutine writing the response
+	// (the drainer while it runs, else net/http's connection goroutine).
+	coalesce    bool
+	corked      bool // TCP_CORK is on (Linux)
+	appliedZero bool // the socket's read deadline is known to be cleared (dmu)
 
-	readFn   func(uintptr) bool
-	rdDirect []byte // in: the caller's buffer or nil; out: the buffer read into
-	rdN      int
-	rdErr    error
+	// The pooled parser state while bytes are pending (nil when idle).
+	// Its fields are promoted: c.out is c.parser.out.
+	*parser
+	seq    uint64
+	readFn func(uintptr) bool
 
 	mu      sync.Mutex // guards metas
 	metas   []*reqMeta
 	metaBuf [2]*reqMeta
 
-	// Output coalescing: used only by the goroutine writing the response
-	// (the drainer while it runs, else net/http's connection goroutine).
-	coalesce bool
-	corked   bool       // TCP_CORK is on (Linux)
-	cw       *coalescer // while pending bytes wait (pooled)
+	cw *coalescer // while pending bytes wait (pooled)
 
-	dmu         sync.Mutex // guards deadlines
-	httpDL      time.Time
-	headerDL    time.Time
-	appliedZero bool // the socket's read deadline is known to be cleared
+	dmu      sync.Mutex // guards deadlines
+	httpDL   int64      // net/http's read deadline, Unix ns (0: none)
+	headerDL int64      // request_header_timeout deadline, Unix ns (0: none)
+}
+
+// parser is the connection layer's parser state between socket reads, used
+// only by the goroutine net/http reads from.
+type parser struct {
+	// head is the incomplete header block (stHead), or the chunk-size or
+	// trailer line being collected (stChunkSize, stTrailer).
+	head      []byte
+	headCount int    // bytes counted toward max_request_header_size
+	out       []byte // sanitized bytes waiting for net/http
+	outOff    int
+	remain    int64 // body bytes left (stBody, stChunkData)
+	bodyCount int64 // chunked bytes consumed
+	cur       *reqMeta
+	rerr      error // sticky read error delivered after out
+
+	rdDirect []byte // in: the caller's buffer or nil; out: the buffer read into
+	rdN      int32  // bytes read (at most recv_bytes, which is ≤ 64 MiB)
+	rdErr    uint32 // syscall.Errno of the read, 0 for none
+}
+
+var parserPool = sync.Pool{New: func() any { return new(parser) }}
+
+// ensure gives c a parser (from the pool) if it has none.
+func (c *conn) ensure() *parser {
+	if c.parser == nil {
+		c.parser = parserPool.Get().(*parser)
+	}
+	return c.parser
+}
+
+// releaseIdle gives the parser back when nothing is pending: the
+// connection waits for the next request head.
+func (c *conn) releaseIdle() {
+	ps := c.parser
+	if ps == nil || c.st != stHead || len(ps.head) != 0 || ps.headCount != 0 || ps.outOff < len(ps.out) ||
+		ps.rerr != nil || ps.remain != 0 || ps.cur != nil || ps.rdDirect != nil {
+		return
+	}
+	if ps.out != nil {
+		putBuf(ps.out)
+	}
+	*ps = parser{}
+	c.parser = nil
+	parserPool.Put(ps)
+}
+
+// unixNano is t as a deadline in Unix nanoseconds: 0 for the zero time,
+// clamped to int64 (a time before 1970 is already past: 1).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Year() < 1970 || t.Unix() <= 0:
+		return 1
+	case t.Year() > 2200:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 func newConn(raw net.Conn, s *Server) *conn {
@@ -125,25 +182,29 @@ func (c *conn) SetDeadline(t time.Time) error {
 func (c *conn) SetReadDeadline(t time.Time) error {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
-	c.httpDL = t
+	c.httpDL = unixNano(t)
 	return c.applyDeadlineLocked()
 }
 
 func (c *conn) applyDeadlineLocked() error {
 	d := c.httpDL
-	if !c.headerDL.IsZero() && (d.IsZero() || c.headerDL.Before(d)) {
+	if c.headerDL != 0 && (d == 0 || c.headerDL < d) {
 		d = c.headerDL
 	}
-	if d.IsZero() && c.appliedZero {
-		return nil // net/http clears the deadline twice per request
+	if d == 0 {
+		if c.appliedZero {
+			return nil // net/http clears the deadline twice per request
+		}
+		c.appliedZero = true
+		return c.raw.SetReadDeadline(time.Time{})
 	}
-	c.appliedZero = d.IsZero()
-	return c.raw.SetReadDeadline(d)
+	c.appliedZero = false
+	return c.raw.SetReadDeadline(time.Unix(0, d))
 }
 
 func (c *conn) setHeaderDeadline(t time.Time) {
 	c.dmu.Lock()
-	c.headerDL = t
+	c.headerDL = unixNano(t)
 	c.applyDeadlineLocked()
 	c.dmu.Unlock()
 }
@@ -151,7 +212,7 @@ func (c *conn) setHeaderDeadline(t time.Time) {
 // Read gives net/http the sanitized byte stream.
 func (c *conn) Read(p []byte) (int, error) {
 	for {
-		if c.outOff < len(c.out) {
+		if c.parser != nil && c.outOff < len(c.out) {
 			n := copy(p, c.out[c.outOff:])
 			c.outOff += n
 			if c.outOff == len(c.out) {
@@ -169,7 +230,7 @@ func (c *conn) Read(p []byte) (int, error) {
 			}
 			return n, err
 		}
-		if c.rerr != nil {
+		if c.parser != nil && c.rerr != nil {
 			return 0, c.rerr
 		}
 		if c.st == stDead {
@@ -178,12 +239,15 @@ func (c *conn) Read(p []byte) (int, error) {
 		var direct []byte
 		if c.st == stBody && len(p) >= int(c.srv.opts.RecvBytes) {
 			direct = p
+		} else {
+			c.releaseIdle()
 		}
 		n, err := c.sockRead(direct)
 		if n > 0 {
 			return n, nil // body bytes read straight into p; an error comes back on the next Read
 		}
 		if err != nil {
+			c.ensure()
 			if c.outOff < len(c.out) {
 				continue
 			}
@@ -191,7 +255,7 @@ func (c *conn) Read(p []byte) (int, error) {
 				c.dmu.Lock()
 				hd := c.headerDL
 				c.dmu.Unlock()
-				if !hd.IsZero() && !time.Now().Before(hd) {
+				if hd != 0 && time.Now().UnixNano() >= hd {
 					// request_header_timeout: close without a response.
 					c.st = stDead
 					c.rerr = io.EOF
@@ -221,7 +285,10 @@ func isTimeout(err error) bool {
 // per-read closure): one read of recv_bytes bytes into rdDirect or a pooled
 // buffer.
 func (c *conn) rawRead(fd uintptr) bool {
-	b := c.rdDirect
+	var b []byte
+	if c.parser != nil {
+		b = c.rdDirect
+	}
 	size := int(c.srv.opts.RecvBytes)
 	pooled := b == nil
 	if pooled {
@@ -243,7 +310,14 @@ func (c *conn) rawRead(fd uintptr) bool {
 		}
 		return false
 	}
-	c.rdN, c.rdErr, c.rdDirect = n, err, b
+	c.ensure()
+	c.rdN, c.rdErr, c.rdDirect = int32(n), 0, b
+	if err != nil {
+		c.rdErr = uint32(syscall.EIO)
+		if e, ok := err.(syscall.Errno); ok && e != 0 {
+			c.rdErr = uint32(e)
+		}
+	}
 	return true
 }
 
@@ -260,19 +334,25 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 	)
 	pooled := direct == nil
 	if c.rc != nil {
-		c.rdDirect = direct
+		if direct != nil {
+			c.rdDirect = direct // c.parser is set: a body is streaming
+		}
 		err := c.rc.Read(c.readFn)
-		n, rerr, buf = c.rdN, c.rdErr, c.rdDirect
-		c.rdDirect, c.rdErr = nil, nil
+		if c.parser == nil { // nothing read
+			return 0, err
+		}
+		n, buf = int(c.rdN), c.rdDirect
+		errno := syscall.Errno(c.rdErr)
+		c.rdDirect, c.rdErr = nil, 0
 		if err != nil {
 			if buf != nil && pooled {
 				putBuf(buf)
 			}
 			return 0, err
 		}
-		if rerr != nil {
+		if errno != 0 {
 			n = 0
-			rerr = os.NewSyscallError("read", rerr)
+			rerr = os.NewSyscallError("read", errno)
 		} else if n <= 0 {
 			n = 0
 			rerr = io.EOF
@@ -283,6 +363,7 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 			buf = getBufSize(size)
 		}
 		n, rerr = c.raw.Read(buf[:size])
+		c.ensure()
 	}
 	if h := c.srv.readHook; h != nil {
 		h(size, n)
@@ -421,17 +502,17 @@ func (c *conn) feed(data []byte) {
 			if !c.countBody(int64(take)) {
 				return
 			}
-			c.line = append(c.line, data[:take]...)
+			c.head = append(c.head, data[:take]...)
 			data = data[take:]
 			if i < 0 {
-				if len(c.line) > 4096 {
+				if len(c.head) > 4096 {
 					c.bodyError(badReq("Invalid chunk size", c.cur.proto))
 					return
 				}
 				continue
 			}
-			l := c.line
-			c.line = c.line[:0]
+			l := c.head
+			c.head = c.head[:0]
 			if len(l) < 2 || l[len(l)-2] != '\r' || bytes.ContainsAny(l[:len(l)-2], "\r\n") {
 				if c.st == stTrailer {
 					c.bodyError(badReq("Invalid header", c.cur.proto))
@@ -445,7 +526,7 @@ func (c *conn) feed(data []byte) {
 				if len(l) == 0 {
 					c.emitString("0\r\n\r\n")
 					c.st = stHead
-					c.line = nil
+					c.head = nil
 					c.cur = nil
 					continue
 				}
@@ -548,7 +629,7 @@ func (c *conn) startHeaderTimer() {
 func (c *conn) stopHeaderTimer() {
 	if c.srv.opts.RequestHeaderTimeout > 0 {
 		c.dmu.Lock()
-		set := !c.headerDL.IsZero()
+		set := c.headerDL != 0
 		c.dmu.Unlock()
 		if set {
 			c.setHeaderDeadline(time.Time{})
@@ -658,7 +739,7 @@ func (c *conn) bodyError(e *httpError) {
 	c.mu.Unlock()
 	c.st = stDead
 	c.rerr = errBodyFraming
-	c.line = nil
+	c.head = nil
 }
 
 // Write sends p in socket writes of at most send_bytes. While an output
@@ -799,39 +880,40 @@ func (c *conn) setCoalesce(on bool) error {
 // sending side is shut down first and incoming bytes are discarded until
 // the client closes or 500 ms pass (RFC 9112 §9.6).
 func (c *conn) Close() error {
-	c.closeOnce.Do(func() {
-		c.srv.forget(c)
-		cw, ok := c.raw.(interface{ CloseWrite() error })
-		if !ok || c.sawEOF.Load() || c.hijacked.Load() {
-			c.raw.Close()
-			c.srv.connClosed()
-			return
-		}
-		go func() {
-			cw.CloseWrite()
-			c.raw.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-			b := getBufSize(4096)
-			for {
-				if _, err := c.raw.Read(b[:4096]); err != nil {
-					break
-				}
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.srv.forget(c)
+	cw, ok := c.raw.(interface{ CloseWrite() error })
+	if !ok || c.sawEOF.Load() || c.hijacked.Load() {
+		c.raw.Close()
+		c.srv.connClosed()
+		return nil
+	}
+	go func() {
+		cw.CloseWrite()
+		c.raw.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		b := getBufSize(4096)
+		for {
+			if _, err := c.raw.Read(b[:4096]); err != nil {
+				break
 			}
-			putBuf(b)
-			c.raw.Close()
-			c.srv.connClosed()
-		}()
-	})
+		}
+		putBuf(b)
+		c.raw.Close()
+		c.srv.connClosed()
+	}()
 	return nil
 }
 
 // abort closes the connection at once, without lingering (sweeper,
 // forced shutdown).
 func (c *conn) abort() {
-	c.closeOnce.Do(func() {
+	if c.closed.CompareAndSwap(false, true) {
 		c.srv.forget(c)
 		c.raw.Close()
 		c.srv.connClosed()
-	})
+	}
 }
 
 // socketError logs a socket error unless it is one of the "disconnected"

@@ -38,6 +38,8 @@ type responseWriter struct {
 	flushed      bool
 	warnedOver   bool
 	warnedNoBody bool
+	hdr          bool // the app called Header(): its headers need checking
+	hdrChecked   bool // finish checked them just before commit
 
 	mu       sync.Mutex
 	cond     sync.Cond
@@ -67,7 +69,10 @@ func (rw *responseWriter) release() {
 	rwPool.Put(rw)
 }
 
-func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
+func (rw *responseWriter) Header() http.Header {
+	rw.hdr = true
+	return rw.w.Header()
+}
 
 func (rw *responseWriter) WriteHeader(code int) {
 	if rw.wroteHeader || rw.failed {
@@ -85,6 +90,9 @@ func (rw *responseWriter) WriteHeader(code int) {
 	rw.wroteHeader = true
 	rw.status = code
 	rw.bodyOK = !(code == 204 || code == 304)
+	if !rw.hdr {
+		return // nobody but the channel set a header: no Content-Length
+	}
 	if cl := rw.w.Header().Get("Content-Length"); cl != "" {
 		if n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64); err == nil && n >= 0 {
 			rw.declared = n
@@ -227,6 +235,20 @@ func validHeaders(h http.Header) string {
 	return ""
 }
 
+func hasKey(h http.Header, k string) bool {
+	_, ok := h[k]
+	return ok
+}
+
+// invalidHeader is validHeaders for the response's headers, skipped when
+// the app never called Header() (the channel sets only valid ones).
+func (rw *responseWriter) invalidHeader() string {
+	if !rw.hdr || rw.hdrChecked {
+		return ""
+	}
+	return validHeaders(rw.w.Header())
+}
+
 // commit calls net/http's WriteHeader with the final header block; invalid
 // app headers turn the response into a 500. It reports whether the app's
 // response goes on.
@@ -236,7 +258,7 @@ func (rw *responseWriter) commit() bool {
 	}
 	rw.committed = true
 	h := rw.w.Header()
-	if bad := validHeaders(h); bad != "" {
+	if bad := rw.invalidHeader(); bad != "" {
 		rw.s.log.Error("Exception while serving "+rw.path, zap.String("error", "invalid response header"), zap.String("header", bad))
 		rw.failWith500()
 		return false
@@ -402,17 +424,19 @@ func (rw *responseWriter) finish() {
 		<-rw.exited
 		return
 	}
-	h := rw.w.Header()
-	if bad := validHeaders(h); bad != "" {
+	if bad := rw.invalidHeader(); bad != "" {
 		rw.commit() // answers 500
 		return
 	}
+	rw.hdrChecked = true // only valid values are added below
 	if rw.declared >= 0 && rw.written < rw.declared && !rw.head && rw.bodyOK {
 		rw.s.log.Warn(fmt.Sprintf("application returned too few bytes (%d) for specified Content-Length (%d) via app_iter", rw.written, rw.declared))
-		h.Set("Connection", "close")
+		rw.w.Header().Set("Connection", "close")
 	}
-	if _, has := h["Content-Length"]; !has && rw.declared < 0 && rw.bodyOK && !rw.flushed && (rw.written > 2000 || rw.head) {
-		h.Set("Content-Length", strconv.FormatInt(rw.written, 10))
+	if rw.declared < 0 && rw.bodyOK && !rw.flushed && (rw.written > 2000 || rw.head) {
+		if h := rw.w.Header(); !hasKey(h, "Content-Length") {
+			h.Set("Content-Length", strconv.FormatInt(rw.written, 10))
+		}
 	}
 	if !rw.commit() {
 		return

@@ -59,7 +59,7 @@ func main() {
 			debug.FreeOSMemory()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			fmt.Fprintf(os.Stderr, "heap in use %d B, stacks in use %d B, goroutines %d\n", ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine())
+			fmt.Fprintf(os.Stderr, "heap in use %d B (live objects %d B), stacks in use %d B, goroutines %d\n", ms.HeapInuse, ms.HeapAlloc, ms.StackInuse, runtime.NumGoroutine())
 			if sig == syscall.SIGUSR2 { // and write a heap profile
 				if f, err := os.Create(fmt.Sprintf("heap-%d.prof", os.Getpid())); err == nil {
 					pprof.WriteHeapProfile(f)
