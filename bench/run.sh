@@ -62,7 +62,9 @@ idle() { # addr pid
   local out; out=$(mktemp)
   "$bin/idleconns" -addr "$1" -n "$IDLE" >"$out" </dev/null & local ic=$!
   for _ in $(seq 600); do grep -q ready "$out" && break; sleep 0.2; done
-  sleep 1
+  # Idle for 2 s, as keep-alive connections between a browser's page
+  # loads (gowaitress parks connections idle for 1 s; see server/park.go).
+  sleep 2
   kill -USR1 "$2"; sleep 1
   after=$(rss "$2")
   kill $ic 2>/dev/null || true

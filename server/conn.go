@@ -66,6 +66,7 @@ type conn struct {
 	delivered  atomic.Bool // a request head has been handed to net/http
 	closed     atomic.Bool // Close or abort ran
 	sawEOF     atomic.Bool
+	park       atomic.Int32 // parkNone, parkClosing or parkWaiting (park.go)
 	unix       bool
 
 	// Parser state: used only by the goroutine net/http reads from.
@@ -76,6 +77,7 @@ type conn struct {
 	coalesce    bool
 	corked      bool // TCP_CORK is on (Linux)
 	appliedZero bool // the socket's read deadline is known to be cleared (dmu)
+	parkReq     bool // the parker asked a blocked Read to park (dmu)
 
 	// The pooled parser state while bytes are pending (nil when idle).
 	// Its fields are promoted: c.out is c.parser.out.
@@ -253,6 +255,17 @@ func (c *conn) Read(p []byte) (int, error) {
 			}
 			if isTimeout(err) {
 				c.dmu.Lock()
+				if c.parkReq {
+					c.parkReq = false
+					if c.parkable(len(p)) {
+						c.park.Store(parkClosing)
+						c.dmu.Unlock()
+						return 0, io.EOF // net/http ends the connection's goroutine quietly, then calls Close
+					}
+					c.applyDeadlineLocked() // not idle after all: undo the parker's deadline
+					c.dmu.Unlock()
+					continue
+				}
 				hd := c.headerDL
 				c.dmu.Unlock()
 				if hd != 0 && time.Now().UnixNano() >= hd {
@@ -880,6 +893,10 @@ func (c *conn) setCoalesce(on bool) error {
 // sending side is shut down first and incoming bytes are discarded until
 // the client closes or 500 ms pass (RFC 9112 §9.6).
 func (c *conn) Close() error {
+	if c.park.CompareAndSwap(parkClosing, parkWaiting) {
+		go c.waitParked()
+		return nil
+	}
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}

@@ -129,7 +129,9 @@ func idleMem(b *testing.B, n int, start func(net.Listener) func()) float64 {
 			got += k
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // let every server goroutine park
+	// Idle for 2 s, as keep-alive connections between a browser's page
+	// loads: gowaitress parks a connection idle for parkAfter.
+	time.Sleep(parkAfter + parkEvery + 500*time.Millisecond)
 	after := memInUse()
 	return (float64(after) - float64(before)) / float64(n)
 }

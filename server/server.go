@@ -59,6 +59,12 @@ type Server struct {
 	sweepEnd  chan struct{}
 	started   time.Time
 
+	// Parked idle connections come back to net/http through revived
+	// (park.go); reviveClosed ends that at shutdown.
+	revived      chan *conn
+	reviveClosed chan struct{}
+	reviveOnce   sync.Once
+
 	// Socket byte totals of the connections already closed (or hijacked),
 	// guarded by mu; open connections keep their own counters.
 	bytesIn  int64
@@ -122,6 +128,9 @@ func newServer(handler http.Handler, opts Options, prev *Server) (*Server, error
 		conns:    make(map[*conn]struct{}),
 		sweepEnd: make(chan struct{}),
 		started:  time.Now(),
+		revived:  make(chan *conn),
+
+		reviveClosed: make(chan struct{}),
 	}
 	s.qlog = s.log.Named("queue")
 	if opts.Ident != "" {
@@ -154,8 +163,11 @@ func newServer(handler http.Handler, opts Options, prev *Server) (*Server, error
 			}
 			// The request facts every request of the connection starts
 			// from: set once here, so that a request whose facts no
-			// proxy header changes costs no allocation for them.
-			wc.ctx = connCtx{Context: environ.NewContext(ctx, wc.baseFacts()), c: wc}
+			// proxy header changes costs no allocation for them. A
+			// revived connection (park.go) keeps its context.
+			if wc.ctx.c == nil {
+				wc.ctx = connCtx{Context: environ.NewContext(ctx, wc.baseFacts()), c: wc}
+			}
 			return &wc.ctx
 		},
 	}
@@ -384,12 +396,13 @@ func (s *Server) Serve() error {
 		s.log.Info("Serving on " + servingURL(l.Addr()))
 	}
 	go s.sweep()
-	errc := make(chan error, len(s.listeners))
+	errc := make(chan error, len(s.listeners)+1)
 	for _, l := range s.listeners {
 		go func(l net.Listener) { errc <- s.hs.Serve(l) }(l)
 	}
+	go func() { errc <- s.hs.Serve(reviveListener{s}) }()
 	var first error
-	for range s.listeners {
+	for range len(s.listeners) + 1 {
 		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && first == nil {
 			first = err
 			s.closeListeners()
@@ -541,6 +554,20 @@ func (s *Server) closeListeners() {
 	for _, l := range s.listeners {
 		l.Close()
 	}
+	reviveListener{s}.Close()
+	// Parked connections are idle: close them, as net/http closes its idle
+	// connections (one that revives meanwhile finds revive closed).
+	s.mu.Lock()
+	var parked []*conn
+	for c := range s.conns {
+		if c.park.Load() == parkWaiting {
+			parked = append(parked, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range parked {
+		c.abort()
+	}
 }
 
 func (s *Server) removeUnixSocket() {
@@ -653,10 +680,14 @@ func (s *Server) connClosed() {
 func (s *Server) sweep() {
 	t := time.NewTicker(s.opts.CleanupInterval)
 	defer t.Stop()
+	park := time.NewTicker(parkEvery)
+	defer park.Stop()
 	for {
 		select {
 		case <-s.sweepEnd:
 			return
+		case <-park.C:
+			s.parkIdle()
 		case <-t.C:
 			cutoff := nanotime() - int64(s.opts.ChannelTimeout)
 			var idle []*conn
