@@ -31,6 +31,9 @@ package server
 //   - cleanup_interval, channel_timeout: the sweeper (server.go) closes
 //     connections with no request in progress and no activity for
 //     channel_timeout; a running handler is never cut off.
+//   - parking (gowaitress only, park.go): a keep-alive connection idle for
+//     1 s leaves net/http (its goroutine and buffers are released) and
+//     comes back through a revive listener with its next request.
 //   - log_socket_errors: socket errors other than disconnects are logged.
 //
 // Channel (channel.go, response.go, proxy.go):
