@@ -2,6 +2,7 @@ package server
 
 import (
 	"io"
+	"net/http"
 	"os"
 	"sync"
 )
@@ -280,13 +281,17 @@ func (s *spool) Reset() {
 
 // bodyReader is r.Body over a fully received request body.
 type bodyReader struct {
-	mu sync.Mutex
-	sp spool
+	mu     sync.Mutex
+	sp     spool
+	closed bool
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return 0, http.ErrBodyReadAfterClose // as net/http's body
+	}
 	return b.sp.Read(p)
 }
 
@@ -333,26 +338,7 @@ func (b *bodyReader) WriteTo(w io.Writer) (int64, error) {
 func (b *bodyReader) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.closed = true
 	b.sp.Reset()
 	return nil
-}
-
-// bodyPool holds bodyReaders between requests: a request body costs no
-// allocation of its own. As with net/http, a handler must not use r.Body
-// after ServeHTTP returned; the channel returns the reader to the pool then.
-var bodyPool = sync.Pool{New: func() any { return new(bodyReader) }}
-
-func getBodyReader(limit int64) *bodyReader {
-	br := bodyPool.Get().(*bodyReader)
-	br.sp.limit = limit
-	return br
-}
-
-// release empties br and returns it to the pool.
-func (b *bodyReader) release() {
-	b.Close()
-	b.mu.Lock()
-	b.sp = spool{}
-	b.mu.Unlock()
-	bodyPool.Put(b)
 }

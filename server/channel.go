@@ -61,10 +61,13 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	req0, netBody := r, io.ReadCloser(nil)
 	if m.chunked || r.ContentLength > 0 {
 		netBody = r.Body
-		br := getBodyReader(s.opts.InbufOverflow)
+		// Not pooled: a handler that (wrongly) reads r.Body after it
+		// returned gets http.ErrBodyReadAfterClose, never a later
+		// request's body.
+		br := &bodyReader{sp: spool{limit: s.opts.InbufOverflow}}
 		_, err := br.sp.ReadFrom(r.Body)
 		if err != nil {
-			br.release()
+			br.Close()
 			if c != nil {
 				if he := c.bodyErrorOf(m); he != nil {
 					s.writeError(w, he, "")
@@ -82,7 +85,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 			r.TransferEncoding = nil
 		}
 		r.Body = br
-		defer br.release()
+		defer br.Close()
 	} else {
 		r.Body = http.NoBody
 		if r.ContentLength < 0 {

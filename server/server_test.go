@@ -695,3 +695,22 @@ func TestShutdown(t *testing.T) {
 		}
 	})
 }
+
+// TestBodyAfterHandler: a body read after the handler returned fails as
+// net/http's does; it never yields bytes of a later request.
+func TestBodyAfterHandler(t *testing.T) {
+	bodies := make(chan io.Reader, 2)
+	_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bodies <- r.Body
+		io.WriteString(w, "ok")
+	}), nil)
+	c := dial(t, "tcp", addr)
+	br := bufio.NewReader(c)
+	roundTrip(t, c, br, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst")
+	first := <-bodies
+	roundTrip(t, c, br, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nsecond")
+	<-bodies
+	if b, err := io.ReadAll(first); len(b) != 0 || err != http.ErrBodyReadAfterClose {
+		t.Errorf("late read of the first body: %q, %v", b, err)
+	}
+}
