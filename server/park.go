@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"net"
 	"syscall"
 	"time"
@@ -138,4 +137,4 @@ type reviveAddr struct{}
 func (reviveAddr) Network() string { return "revive" }
 func (reviveAddr) String() string  { return "parked connections" }
 
-var _ io.Closer = reviveListener{}
+var _ net.Listener = reviveListener{}

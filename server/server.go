@@ -229,13 +229,13 @@ func (s *Server) listen(prev *Server) error {
 		var fresh []int
 		for _, fd := range fds {
 			key := "fd:" + strconv.Itoa(fd)
-			if pl := prev.listenerFor(key); pl != nil {
-				if err := add(key, nil); err != nil {
-					return fail(err)
-				}
+			if prev.listenerFor(key) == nil {
+				fresh = append(fresh, fd) // opened together below
 				continue
 			}
-			fresh = append(fresh, fd)
+			if err := add(key, nil); err != nil {
+				return fail(err)
+			}
 		}
 		got, err := listenInherited(fresh, o.Backlog)
 		if err != nil {
