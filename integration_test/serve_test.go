@@ -145,13 +145,22 @@ func (p *proc) wait(t *testing.T) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
+// freshConns opens a new connection for every request: after a reload a
+// test must reach the new server, not an idle keep-alive connection that the
+// replaced server has yet to close.
+var freshConns = func() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = true
+	return tr
+}()
+
 func get(t *testing.T, url string, header ...string) (int, http.Header, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultTransport.RoundTrip(req) // no transparent gzip
+	resp, err := freshConns.RoundTrip(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
@@ -295,13 +304,14 @@ type load struct {
 	errs       sync.Map    // error text -> true, for the report
 	stop       chan struct{}
 	wg         sync.WaitGroup
+	tr         *http.Transport // the clients' own keep-alive connections
 }
 
 // startLoad starts clients; saw says whether a response shows what the
 // test waits for (the reloaded configuration).
 func startLoad(url string, clients int, saw func(h http.Header, body string) bool) *load {
-	l := &load{stop: make(chan struct{})}
-	client := &http.Client{Timeout: 5 * time.Second}
+	l := &load{stop: make(chan struct{}), tr: http.DefaultTransport.(*http.Transport).Clone()}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: l.tr}
 	for range clients {
 		l.wg.Add(1)
 		go func() {
@@ -346,6 +356,7 @@ func (l *load) finish(t *testing.T, p *proc) {
 	time.Sleep(200 * time.Millisecond)
 	close(l.stop)
 	l.wg.Wait()
+	l.tr.CloseIdleConnections()
 	if !l.saw.Load() {
 		t.Errorf("the reloaded config never answered\n%s", p.stderr)
 	}
