@@ -27,6 +27,9 @@ func (ch channel) ServeHTTP(w http.ResponseWriter, r *http.Request) { ch.s.serve
 // the client has read the response.
 func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	c, _ := r.Context().Value(connKey{}).(*conn)
+	if c != nil {
+		c.queued.Add(-1)
+	}
 	var m *reqMeta
 	if v, ok := r.Header[metaHeader]; ok {
 		if c != nil && len(v) == 1 {

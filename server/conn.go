@@ -82,14 +82,15 @@ type conn struct {
 	// The pooled parser state while bytes are pending (nil when idle).
 	// Its fields are promoted: c.out is c.parser.out.
 	*parser
-	seq    uint64
+	seq    uint32       // the last reqMeta id
+	queued atomic.Int32 // request heads parsed whose handler has not started (pipelining)
 	readFn func(uintptr) bool
 
 	mu      sync.Mutex // guards metas
 	metas   []*reqMeta
 	metaBuf [2]*reqMeta
 
-	cw *coalescer // while pending bytes wait (pooled)
+	cw atomic.Pointer[coalescer] // while pending or held bytes wait (pooled)
 
 	dmu      sync.Mutex // guards deadlines
 	httpDL   int64      // net/http's read deadline, Unix ns (0: none)
@@ -652,7 +653,7 @@ func (c *conn) stopHeaderTimer() {
 
 func (c *conn) pushMeta(m *reqMeta) {
 	c.seq++
-	m.id = c.seq
+	m.id = uint64(c.seq)
 	c.mu.Lock()
 	c.metas = append(c.metas, m)
 	c.mu.Unlock()
@@ -699,6 +700,7 @@ func (c *conn) gotHead(block []byte, more int) {
 	}
 	c.out = ph.out
 	c.delivered.Store(true)
+	c.queued.Add(1)
 	if m.trivial() {
 		c.emitString("\r\n")
 		if ph.clen > 0 {
@@ -734,6 +736,7 @@ func (c *conn) headError(e *httpError) {
 	c.stopHeaderTimer()
 	m := &reqMeta{err: e, proto: e.proto}
 	c.delivered.Store(true)
+	c.queued.Add(1)
 	c.pushMeta(m)
 	c.head = nil
 	c.emitString("GET / " + e.proto + "\r\nHost: error.invalid\r\n" + metaHeader + ": ")
@@ -760,8 +763,28 @@ func (c *conn) bodyError(e *httpError) {
 // a send_bytes write is kept and sent with the next bytes, in one writev of
 // at most send_bytes: a large response then takes ceil(size/send_bytes)
 // socket writes instead of several short ones per buffered block.
+//
+// Pipelining: when the next request has already arrived, a response that
+// fits in send_bytes is held instead of written, and goes out with the next
+// response in one writev, so that 16 pipelined requests take one socket
+// write, not 16. Held bytes wait at most holdFor (a timer sends them if the
+// next handler is slow) and are sent before the connection closes.
 func (c *conn) Write(p []byte) (int, error) {
-	if c.coalesce || c.cw != nil {
+	cw := c.cw.Load()
+	if cw != nil {
+		if cw.held.Load() {
+			cw.unhold()
+		}
+		if len(cw.pend) == 0 && !c.coalesce {
+			c.dropPending() // the timer sent them
+			cw = nil
+		}
+	}
+	if !c.coalesce && c.queued.Load() > 0 && len(p) < int(c.srv.opts.SendBytes)-c.pending() && !c.hijacked.Load() {
+		c.hold(p)
+		return len(p), nil
+	}
+	if c.coalesce || cw != nil {
 		return c.writeCoalesced(p)
 	}
 	return c.writeDirect(p)
@@ -800,29 +823,99 @@ func (c *conn) wrote(n, w int, err error) error {
 	return err
 }
 
-// coalescer holds the bytes a coalescing Write keeps for the next one.
+// holdFor is how long a response held for the next pipelined one may wait.
+const holdFor = time.Millisecond
+
+// coalescer holds the bytes a coalescing Write keeps for the next one. Its
+// pend belongs to the goroutine writing the response, except while held:
+// then the hold timer (or a Close from another goroutine) may send it,
+// under mu.
 type coalescer struct {
 	pend   []byte // pooled buffer of send_bytes capacity
 	iov    net.Buffers
 	iovArr [2][]byte
+
+	held  atomic.Bool // pend waits for the next pipelined response
+	mu    sync.Mutex  // guards owner, and pend while held
+	owner *conn
+	timer *time.Timer // runs fire; kept with the coalescer in the pool
 }
 
 var coalescerPool = sync.Pool{New: func() any { return new(coalescer) }}
 
 func (c *conn) pending() int {
-	if c.cw == nil {
-		return 0
+	if cw := c.cw.Load(); cw != nil {
+		return len(cw.pend)
 	}
-	return len(c.cw.pend)
+	return 0
 }
 
 // keep appends p to the pending bytes.
-func (c *conn) keep(p []byte) {
-	if c.cw == nil {
-		c.cw = coalescerPool.Get().(*coalescer)
-		c.cw.pend = getBufSize(int(c.srv.opts.SendBytes))[:0]
+func (c *conn) keep(p []byte) *coalescer {
+	cw := c.cw.Load()
+	if cw == nil {
+		cw = coalescerPool.Get().(*coalescer)
+		cw.pend = getBufSize(int(c.srv.opts.SendBytes))[:0]
+		cw.mu.Lock()
+		cw.owner = c
+		cw.mu.Unlock()
+		c.cw.Store(cw)
 	}
-	c.cw.pend = append(c.cw.pend, p...)
+	cw.pend = append(cw.pend, p...)
+	return cw
+}
+
+// hold keeps p until the next response, or holdFor at most.
+func (c *conn) hold(p []byte) {
+	fresh := c.pending() == 0
+	cw := c.keep(p)
+	cw.mu.Lock()
+	cw.held.Store(true)
+	cw.mu.Unlock()
+	if fresh {
+		if cw.timer == nil {
+			cw.timer = time.AfterFunc(holdFor, cw.fire)
+		} else {
+			cw.timer.Reset(holdFor)
+		}
+	}
+}
+
+// unhold makes held bytes ordinary pending bytes of the writing goroutine
+// again (they may have been sent meanwhile: pend is then empty).
+func (cw *coalescer) unhold() {
+	cw.mu.Lock()
+	cw.held.Store(false)
+	cw.mu.Unlock()
+}
+
+// fire sends the held bytes: the next handler took longer than holdFor.
+func (cw *coalescer) fire() {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	if c := cw.owner; c != nil && cw.held.Load() {
+		c.sendHeldLocked(cw)
+	}
+}
+
+// sendHeldLocked sends the held bytes; held is cleared last, so that the
+// writing goroutine, which checks it without mu, finds pend settled.
+func (c *conn) sendHeldLocked(cw *coalescer) {
+	c.writeDirect(cw.pend)
+	cw.pend = cw.pend[:0]
+	cw.held.Store(false)
+}
+
+// sendHeld sends held bytes now (before the connection closes); any
+// goroutine may call it.
+func (c *conn) sendHeld() {
+	if cw := c.cw.Load(); cw != nil && cw.held.Load() {
+		cw.mu.Lock()
+		if cw.owner == c && cw.held.Load() {
+			c.sendHeldLocked(cw)
+		}
+		cw.mu.Unlock()
+	}
 }
 
 // writeCoalesced is Write with pending bytes or in coalescing mode.
@@ -830,7 +923,7 @@ func (c *conn) writeCoalesced(p []byte) (int, error) {
 	max := int(c.srv.opts.SendBytes)
 	total := len(p)
 	for c.pending() > 0 && len(p) > 0 {
-		cw := c.cw
+		cw := c.cw.Load()
 		if c.coalesce && len(cw.pend)+len(p) < max {
 			cw.pend = append(cw.pend, p...)
 			return total, nil
@@ -869,8 +962,12 @@ func (c *conn) writeCoalesced(p []byte) (int, error) {
 
 // dropPending forgets the pending bytes and returns their buffers.
 func (c *conn) dropPending() {
-	if cw := c.cw; cw != nil {
-		c.cw = nil
+	if cw := c.cw.Load(); cw != nil {
+		c.cw.Store(nil)
+		cw.mu.Lock()
+		cw.owner = nil
+		cw.held.Store(false)
+		cw.mu.Unlock()
 		putBuf(cw.pend)
 		cw.pend = nil
 		coalescerPool.Put(cw)
@@ -880,11 +977,14 @@ func (c *conn) dropPending() {
 // setCoalesce turns coalescing on or off (the drainer, around its writes).
 // Turning it off sends the pending bytes.
 func (c *conn) setCoalesce(on bool) error {
+	if cw := c.cw.Load(); cw != nil && cw.held.Load() {
+		cw.unhold()
+	}
 	c.coalesce = on
 	if on || c.pending() == 0 {
 		return nil
 	}
-	_, err := c.writeDirect(c.cw.pend)
+	_, err := c.writeDirect(c.cw.Load().pend)
 	c.dropPending()
 	return err
 }
@@ -893,6 +993,7 @@ func (c *conn) setCoalesce(on bool) error {
 // sending side is shut down first and incoming bytes are discarded until
 // the client closes or 500 ms pass (RFC 9112 §9.6).
 func (c *conn) Close() error {
+	c.sendHeld()
 	if c.park.CompareAndSwap(parkClosing, parkWaiting) {
 		go c.waitParked()
 		return nil

@@ -200,6 +200,7 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	nc, brw, err := hj.Hijack()
 	if err == nil && rw.c != nil {
 		rw.c.hijacked.Store(true)
+		rw.c.sendHeld() // an earlier pipelined response still held
 		rw.s.forget(rw.c)
 		rw.committed = true
 		rw.done = true
