@@ -443,11 +443,18 @@ func (c *conn) feed(data []byte) {
 			return
 		case stHead:
 			if len(c.head) == 0 {
+				// Leading whitespace belongs to the block it precedes, but
+				// an empty block (a lone \r\n\r\n) is dropped with its
+				// count (§5.1, §5.2); c.crlf tracks the \r\n\r\n matched.
 				i := 0
 				for i < len(data) && isWS(data[i]) {
+					c.crlf = nextCRLF(c.crlf, data[i])
+					c.headCount++
 					i++
+					if c.crlf == 4 {
+						c.crlf, c.headCount = 0, 0
+					}
 				}
-				c.headCount += i
 				data = data[i:]
 				if int64(c.headCount) >= o.MaxRequestHeaderSize {
 					c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
@@ -456,6 +463,7 @@ func (c *conn) feed(data []byte) {
 				if len(data) == 0 {
 					return
 				}
+				c.crlf = 0
 				if idx := bytes.Index(data, crlfcrlf); idx >= 0 {
 					end := idx + 4
 					if int64(c.headCount+end) >= o.MaxRequestHeaderSize {
@@ -544,15 +552,19 @@ func (c *conn) feed(data []byte) {
 					c.cur = nil
 					continue
 				}
-				if !validTrailerLine(l) {
+				if !validTrailerLine(l, c.crlf == 0) {
 					c.bodyError(badReq("Invalid header", c.cur.proto))
 					return
 				}
+				c.crlf = 1 // a trailer line was seen
 				continue
 			}
 			sz, ext := l, []byte(nil)
 			if j := bytes.IndexByte(l, ';'); j >= 0 {
 				sz, ext = l[:j], l[j:]
+			}
+			for len(sz) > 1 && sz[0] == '0' {
+				sz = sz[1:] // leading zeros are digits like any other
 			}
 			if len(sz) == 0 || len(sz) > 15 {
 				c.bodyError(badReq("Invalid chunk size", c.cur.proto))
@@ -572,6 +584,7 @@ func (c *conn) feed(data []byte) {
 			}
 			if size == 0 {
 				c.st = stTrailer
+				c.crlf = 0
 				continue
 			}
 			c.emit(strconv.AppendInt(make([]byte, 0, 20), size, 16))
@@ -612,6 +625,17 @@ func (c *conn) feed(data []byte) {
 			return
 		}
 	}
+}
+
+// nextCRLF advances a matcher of "\r\n\r\n" (state = bytes matched) by b.
+func nextCRLF(state uint8, b byte) uint8 {
+	if b == crlfcrlf[state] {
+		return state + 1
+	}
+	if b == '\r' {
+		return 1
+	}
+	return 0
 }
 
 func unhex(c byte) byte {
@@ -695,7 +719,11 @@ func (c *conn) gotHead(block []byte, more int) {
 	m := &scratch
 	ph := parseHeadInto(m, c.out, block, c.srv.opts.MaxRequestBodySize)
 	if m.err != nil {
-		c.headError(m.err)
+		method := "GET"
+		if bytes.HasPrefix(block, []byte("HEAD ")) {
+			method = "HEAD" // the error page goes without its body
+		}
+		c.headErrorFor(method, m.err)
 		return
 	}
 	c.out = ph.out
@@ -732,14 +760,18 @@ func (c *conn) gotHead(block []byte, more int) {
 
 // headError replaces the request by a synthetic one that the channel layer
 // answers with the error page; nothing after it is parsed.
-func (c *conn) headError(e *httpError) {
+func (c *conn) headError(e *httpError) { c.headErrorFor("GET", e) }
+
+// headErrorFor is headError for a request whose method is known: a HEAD
+// request's error page is sent without its body (RFC 9110 §9.3.2).
+func (c *conn) headErrorFor(method string, e *httpError) {
 	c.stopHeaderTimer()
 	m := &reqMeta{err: e, proto: e.proto}
 	c.delivered.Store(true)
 	c.queued.Add(1)
 	c.pushMeta(m)
 	c.head = nil
-	c.emitString("GET / " + e.proto + "\r\nHost: error.invalid\r\n" + metaHeader + ": ")
+	c.emitString(method + " / " + e.proto + "\r\nHost: error.invalid\r\n" + metaHeader + ": ")
 	c.emit(strconv.AppendUint(make([]byte, 0, 20), m.id, 10))
 	c.emitString("\r\n\r\n")
 	c.st = stDead

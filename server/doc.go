@@ -34,6 +34,9 @@ package server
 //   - parking (gowaitress only, park.go): a keep-alive connection idle for
 //     1 s leaves net/http (its goroutine and buffers are released) and
 //     comes back through a revive listener with its next request.
+//   - pipelining (gowaitress only, conn.go): a response is held (at most
+//     1 ms, less than send_bytes) while the next request has already
+//     arrived, and is written with the next response in one writev.
 //   - log_socket_errors: socket errors other than disconnects are logged.
 //
 // Channel (channel.go, response.go, proxy.go):

@@ -74,12 +74,43 @@ func validFieldValue(s string) bool {
 }
 
 func validHostHeader(h string) bool {
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
+	// RFC 9110 §7.2 / RFC 3986 §3.2.2: host [ ":" port ], where host is an
+	// IP literal in brackets or a reg-name (an IPv4 address is one), and
+	// port is digits (possibly none).
+	port := ""
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return false
 		}
-		if strings.IndexByte("!$%&'()*+,-.:;=[]_~", c) < 0 {
+		for i := 1; i < end; i++ {
+			if c := h[i]; !ishex(c) && c != ':' && c != '.' {
+				return false
+			}
+		}
+		rest := h[end+1:]
+		if rest != "" {
+			if rest[0] != ':' {
+				return false
+			}
+			port = rest[1:]
+		}
+	} else {
+		if i := strings.LastIndexByte(h, ':'); i >= 0 {
+			h, port = h[:i], h[i+1:]
+		}
+		for i := 0; i < len(h); i++ {
+			c := h[i]
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+				continue
+			}
+			if strings.IndexByte("!$%&'()*+,-.;=_~", c) < 0 {
+				return false
+			}
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
 			return false
 		}
 	}
@@ -351,7 +382,7 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	}
 
 	// Host.
-	if nHost == 0 && proto == "HTTP/1.1" && string(methodB) != "CONNECT" {
+	if nHost == 0 && proto == "HTTP/1.1" {
 		return fail(badReq("Missing Host header", "HTTP/1.1"))
 	}
 	if nHost == 1 && !validHostHeader(string(host)) {
@@ -514,7 +545,7 @@ func validChunkExt(s string) bool {
 			i++
 		}
 		if i == 0 && len(s) > 0 && s[0] != ';' {
-			return false
+			return false // an empty name is tolerated (shared case http-103 sends "20;")
 		}
 		s = s[i:]
 		if len(s) == 0 || s[0] == ';' {
@@ -565,11 +596,14 @@ func validChunkExt(s string) bool {
 }
 
 // validTrailerLine applies the header-line rules of §5.1 to a trailer line.
-func validTrailerLine(l []byte) bool {
+func validTrailerLine(l []byte, first bool) bool {
 	if bytes.ContainsAny(l, "\r\n") {
 		return false
 	}
 	if l[0] == ' ' || l[0] == '\t' {
+		if first {
+			return false // a continuation with nothing to continue (§5.1)
+		}
 		return validFieldValue(trimOWS(string(l)))
 	}
 	c := bytes.IndexByte(l, ':')

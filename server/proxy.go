@@ -205,6 +205,11 @@ func (s *Server) interpret(r *http.Request, peerPort string, f *environ.Facts, u
 					if strings.TrimSpace(val) != val {
 						return &malformed{"Forwarded", "Value contains leading/trailing whitespace", pair}
 					}
+					if tok != "by" && tok != "for" && tok != "host" && tok != "proto" {
+						// Not unquoted, so a bad quote here is no error (as waitress).
+						s.log.Warn("Unknown Forwarded token: " + tok)
+						continue
+					}
 					v, err := undquote(val)
 					if err != nil {
 						return &malformed{"Forwarded", "Invalid quoting in value", val}
@@ -217,8 +222,6 @@ func (s *Server) interpret(r *http.Request, peerPort string, f *environ.Facts, u
 						hp.host = v
 					case "proto":
 						hp.proto = v
-					default:
-						s.log.Warn("Unknown Forwarded token: " + tok)
 					}
 				}
 				hops = append(hops, hp)
