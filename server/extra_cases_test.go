@@ -61,9 +61,14 @@ const extraCases = `[
  "expect": {"responses": [{"status": 200, "body": "ab"}, {"status": 200, "body": "0"}], "connection": "open"}}
 ]`
 
-func TestExtraWireCases(t *testing.T) {
+func TestExtraWireCases(t *testing.T) { runWireCases(t, extraCases) }
+
+// runWireCases runs wire cases given as JSON in the conformance format,
+// each against a server started with its options.
+func runWireCases(t *testing.T, js string) {
+	t.Helper()
 	var cases []confCase
-	if err := json.Unmarshal([]byte(extraCases), &cases); err != nil {
+	if err := json.Unmarshal([]byte(js), &cases); err != nil {
 		t.Fatal(err)
 	}
 	for i := range cases {

@@ -1,9 +1,6 @@
 package server
 
-import (
-	"encoding/json"
-	"testing"
-)
+import "testing"
 
 // hostileCases are wire cases in the conformance format for spec rules
 // (../shared/spec/waitress.md) that cases.json and extraCases do not
@@ -91,17 +88,4 @@ const hostileCases = `[
 {"id": "o-head-error-no-body", "title": "Error response to a HEAD request carries no body on the wire", "note": "Summary 6 / sec 16: HEAD responses carry no body on the wire ('HEAD | body sent | never a body on the wire'); sec 5.5 invalid Content-Length -> 400", "options": {}, "send": [{"data": "HEAD / HTTP/1.1\r\nHost: example.test\r\nContent-Length: x\r\n\r\n"}], "expect": {"responses": [{"status": 400, "head": true, "headers": {"Connection": "close", "Server": "waitress"}}], "connection": "closed"}}
 ]`
 
-func TestHostileWireCases(t *testing.T) {
-	var cases []confCase
-	if err := json.Unmarshal([]byte(hostileCases), &cases); err != nil {
-		t.Fatal(err)
-	}
-	for i := range cases {
-		cs := &cases[i]
-		t.Run(cs.ID, func(t *testing.T) {
-			srv := startConfServer(t, cs.Options)
-			defer srv.stop(t)
-			runCase(t, srv, cs)
-		})
-	}
-}
+func TestHostileWireCases(t *testing.T) { runWireCases(t, hostileCases) }
