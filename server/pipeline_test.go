@@ -63,19 +63,6 @@ func TestPipelinedResponsesCoalesce(t *testing.T) {
 	}
 }
 
-func readResp(t *testing.T, br *bufio.Reader) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
-}
-
 // A held response goes out while the next handler still runs: here the
 // second handler waits until the client has read the first response.
 func TestPipelinedHoldSlowNext(t *testing.T) {

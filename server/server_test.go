@@ -72,6 +72,14 @@ func roundTrip(t *testing.T, c net.Conn, br *bufio.Reader, req string) (*http.Re
 		t.Fatal(err)
 	}
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, body := readResp(t, br)
+	c.SetReadDeadline(time.Time{})
+	return resp, body
+}
+
+// readResp reads one response (body included).
+func readResp(t *testing.T, br *bufio.Reader) (*http.Response, string) {
+	t.Helper()
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +88,6 @@ func roundTrip(t *testing.T, c net.Conn, br *bufio.Reader, req string) (*http.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SetReadDeadline(time.Time{})
 	return resp, string(b)
 }
 
