@@ -29,6 +29,9 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	c, _ := r.Context().Value(connKey{}).(*conn)
 	if c != nil {
 		c.queued.Add(-1)
+		if !c.reached.Load() {
+			c.reached.Store(true)
+		}
 	}
 	var m *reqMeta
 	if v, ok := r.Header[metaHeader]; ok {

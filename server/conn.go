@@ -63,7 +63,7 @@ type conn struct {
 	bytesOut   atomic.Int64
 	inProgress atomic.Int32 // requests queued for or holding a slot
 	hijacked   atomic.Bool
-	delivered  atomic.Bool // a request head has been handed to net/http
+	reached    atomic.Bool // a request reached the channel layer: net/http finishes it, also in a Shutdown
 	closed     atomic.Bool // Close or abort ran
 	sawEOF     atomic.Bool
 	park       atomic.Int32 // parkNone, parkClosing or parkWaiting (park.go)
@@ -727,7 +727,6 @@ func (c *conn) gotHead(block []byte, more int) {
 		return
 	}
 	c.out = ph.out
-	c.delivered.Store(true)
 	c.queued.Add(1)
 	if m.trivial() {
 		c.emitString("\r\n")
@@ -767,7 +766,6 @@ func (c *conn) headError(e *httpError) { c.headErrorFor("GET", e) }
 func (c *conn) headErrorFor(method string, e *httpError) {
 	c.stopHeaderTimer()
 	m := &reqMeta{err: e, proto: e.proto}
-	c.delivered.Store(true)
 	c.queued.Add(1)
 	c.pushMeta(m)
 	c.head = nil

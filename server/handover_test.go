@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -356,4 +359,88 @@ func handshakes(t *testing.T, addr string, max int) int {
 		n++
 	}
 	return n
+}
+
+// TestHandoverChainUnderLoad: clients that open a new connection for every
+// request see no failure while the server is replaced many times in a row
+// (as the CLI does on SIGHUP: Handover, the successor serves, the old
+// server stops accepting, then shuts down). A connection the old server
+// accepts while it stops accepting must be served, not dropped.
+func TestHandoverChainUnderLoad(t *testing.T) {
+	o := DefaultOptions()
+	o.Listen = []string{"127.0.0.1:0"}
+	cur, done := startServer(t, named("0"), o)
+	addr := cur.Addrs()[0].String()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var ok, failed atomic.Int64
+	var firstErr atomic.Value
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := freshGet(addr); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				} else {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	const handovers = 30
+	for i := 1; i <= handovers; i++ {
+		time.Sleep(10 * time.Millisecond)
+		next, err := cur.Handover(named(strconv.Itoa(i)), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nextDone := make(chan error, 1)
+		go func() { nextDone <- next.Serve() }()
+		cur.StopAccepting()
+		stopped := shutdownAsync(cur)
+		go func(d <-chan error) { <-stopped; <-d }(done)
+		cur, done = next, nextDone
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	shutdown(t, cur)
+	<-done
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed across %d handovers; first: %v", n, n+ok.Load(), handovers, firstErr.Load())
+	}
+	t.Logf("%d requests across %d handovers", ok.Load(), handovers)
+}
+
+// freshGet sends one request on a new connection and checks that a
+// complete 200 response comes back.
+func freshGet(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return errors.New(resp.Status)
+	}
+	return nil
 }

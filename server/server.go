@@ -45,12 +45,13 @@ type Server struct {
 	stopping chan struct{}
 	stopOnce sync.Once
 
-	mu       sync.Mutex
-	cond     *sync.Cond
-	conns    map[*conn]struct{}
-	open     int
-	atLimit  bool
-	lnClosed bool
+	mu        sync.Mutex
+	cond      *sync.Cond
+	conns     map[*conn]struct{}
+	open      int
+	atLimit   bool
+	lnClosed  bool
+	accepting int // Accept calls in the kernel (closeListeners waits for them)
 
 	serveMu   sync.Mutex
 	serving   bool
@@ -446,8 +447,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.hs.SetKeepAlivesEnabled(false)
 		s.awaitFirstRequests(ctx, fresh)
 	} else {
+		// Those with a head on its way through net/http are left to it:
+		// it serves the request if it read it before the Shutdown began.
 		for _, c := range fresh {
-			c.abort()
+			if c.queued.Load() == 0 {
+				c.abort()
+			}
 		}
 	}
 	err := s.hs.Shutdown(ctx)
@@ -475,13 +480,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// freshConns returns the connections that have not delivered a request.
+// freshConns returns the connections whose first request has not reached
+// the channel layer: nothing received yet, or a head that net/http is
+// still reading (it drops a request it reads once its Shutdown has begun;
+// one that reached serveChannel is finished).
 func (s *Server) freshConns() []*conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var fresh []*conn
 	for c := range s.conns {
-		if !c.delivered.Load() && c.inProgress.Load() == 0 {
+		if !c.reached.Load() {
 			fresh = append(fresh, c)
 		}
 	}
@@ -494,8 +502,8 @@ func (s *Server) freshConns() []*conn {
 const firstRequestWait = 5 * time.Second
 
 // awaitFirstRequests waits until each of fresh is closed or its first
-// request has reached the application (its handler is queued or running,
-// or has written), for at most firstRequestWait or until ctx ends.
+// request has reached the channel layer, for at most firstRequestWait or
+// until ctx ends.
 func (s *Server) awaitFirstRequests(ctx context.Context, fresh []*conn) {
 	deadline := time.NewTimer(firstRequestWait)
 	defer deadline.Stop()
@@ -506,7 +514,7 @@ func (s *Server) awaitFirstRequests(ctx context.Context, fresh []*conn) {
 		waiting := fresh[:0]
 		for _, c := range fresh {
 			_, open := s.conns[c]
-			if open && !(c.delivered.Load() && (c.inProgress.Load() > 0 || c.bytesOut.Load() > 0)) {
+			if open && !c.reached.Load() {
 				waiting = append(waiting, c)
 			}
 		}
@@ -555,6 +563,13 @@ func (s *Server) closeListeners() {
 		l.Close()
 	}
 	reviveListener{s}.Close()
+	// A connection accepted as the listeners closed is registered before
+	// this returns, so that Shutdown finds it (freshConns).
+	s.mu.Lock()
+	for s.accepting > 0 {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
 	// Parked connections are idle: close them, as net/http closes its idle
 	// connections (one that revives meanwhile finds revive closed).
 	s.mu.Lock()
@@ -619,6 +634,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		s.cond.Wait()
 	}
 	closed := s.lnClosed
+	if !closed {
+		s.accepting++ // closeListeners waits for this Accept to return
+	}
 	s.mu.Unlock()
 	if closed {
 		return nil, net.ErrClosed
@@ -638,6 +656,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 				}
 				continue
 			}
+			s.mu.Lock()
+			s.acceptDone()
+			s.mu.Unlock()
 			return nil, err
 		}
 		wc := newConn(c, s)
@@ -648,8 +669,16 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			s.atLimit = true
 			s.log.Warn("total open connections reached the connection limit, no longer accepting new connections")
 		}
+		s.acceptDone()
 		s.mu.Unlock()
 		return wc, nil
+	}
+}
+
+// acceptDone ends an Accept counted in s.accepting. Called with s.mu.
+func (s *Server) acceptDone() {
+	if s.accepting--; s.accepting == 0 && s.lnClosed {
+		s.cond.Broadcast()
 	}
 }
 
