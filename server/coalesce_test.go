@@ -67,12 +67,17 @@ func TestWriteCoalescing(t *testing.T) {
 			writes = nil
 			mu.Unlock()
 			// Full writes only, but for the header block, the end of the
-			// response and one per Flush.
+			// response and one per Flush, and a few more for the times the
+			// drainer caught up with the app (its goroutine descheduled on
+			// a busy machine): it then sends what it has, as waitress's
+			// main loop does. Writing each piece as it comes would take
+			// many more (90 for odd pieces, 366 for small send_bytes).
 			flushes := 0
 			if tc.flushEach > 0 {
 				flushes = (tc.size / tc.piece) / tc.flushEach
 			}
-			if limit := total/int(tc.sendBytes) + 3 + flushes; n > limit {
+			const caughtUp = 3
+			if limit := total/int(tc.sendBytes) + 3 + flushes + caughtUp; n > limit {
 				t.Errorf("%d socket writes for %d bytes, want at most %d", n, total, limit)
 			}
 			if resp, got := roundTrip(t, c, br, "GET /small HTTP/1.1\r\nHost: x\r\n\r\n"); resp.StatusCode != 200 || got != "small" {
