@@ -170,7 +170,7 @@ func (s *session) run() int {
 		}
 		// --reload: keep watching, and try again when a file changes.
 		fmt.Fprintln(s.env.Stderr, "Waiting for a file to change before reload.")
-		w = newWatcher(ld.files, nil, nil, s.a.ReloadInterval)
+		w = newWatcher(ld.files, nil, nil, s.a.ReloadInterval, nil)
 		select {
 		case p := <-w.changes:
 			w.stop()
@@ -189,7 +189,7 @@ func (s *session) run() int {
 	}
 	var changes <-chan string
 	if s.a.Reload {
-		w = s.watch(ld)
+		w = s.watch(ld, nil)
 		defer func() { w.stop() }()
 		changes = w.changes
 	}
@@ -201,14 +201,17 @@ func (s *session) run() int {
 			return s.served(err)
 		case p := <-changes:
 			fmt.Fprintf(s.env.Stderr, "%s changed; reloading ...\n", p)
-			s.reload()
-			w.stop()
-			w = s.watch(s.cur)
+			w = s.reloadWatching(w)
 			changes = w.changes
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
 				fmt.Fprintln(s.env.Stderr, "Received SIGHUP, triggering a reload.")
-				s.reload()
+				if w != nil {
+					w = s.reloadWatching(w)
+					changes = w.changes
+				} else {
+					s.reload()
+				}
 				continue
 			}
 			return s.stop(sig, sigs)
@@ -224,8 +227,19 @@ func (s *session) startServing(srv pastedeploy.Server) <-chan error {
 	return done
 }
 
-func (s *session) watch(ld *loaded) *watcher {
-	w := newWatcher(ld.files, ld.watch, ld.ignore, s.a.ReloadInterval)
+// reloadWatching reloads and replaces w by a watcher of the files of the
+// configuration now running (a reload may change them). The new watcher
+// starts from the states taken before the reload read the files, so that
+// an edit made while it ran triggers the next reload instead of being lost.
+func (s *session) reloadWatching(w *watcher) *watcher {
+	base := w.snapshot()
+	s.reload()
+	w.stop()
+	return s.watch(s.cur, base)
+}
+
+func (s *session) watch(ld *loaded, base map[string]fileState) *watcher {
+	w := newWatcher(ld.files, ld.watch, ld.ignore, s.a.ReloadInterval, base)
 	if s.a.Verbose >= 2 {
 		fmt.Fprintf(s.env.Stderr, "Watching %d files for changes\n", len(w.paths))
 		for _, p := range w.paths {

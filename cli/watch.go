@@ -92,12 +92,20 @@ type fileState struct {
 	sum    [32]byte
 }
 
-func newWatcher(files, patterns, ignore []string, interval time.Duration) *watcher {
+// newWatcher polls the files and patterns every interval. base, when not
+// nil, holds states taken earlier (before a reload read the files): a path
+// in it is compared with that state, so that an edit made since is seen.
+func newWatcher(files, patterns, ignore []string, interval time.Duration, base map[string]fileState) *watcher {
 	w := &watcher{files: files, patterns: patterns, changes: make(chan string, 1), quit: make(chan struct{})}
 	for _, p := range ignore {
 		w.ignore = append(w.ignore, fnmatch(p))
 	}
 	before := w.snapshot()
+	for p := range before {
+		if st, ok := base[p]; ok {
+			before[p] = st
+		}
+	}
 	for p := range before {
 		w.paths = append(w.paths, p)
 	}

@@ -101,7 +101,9 @@ func TestReloadOnFileChange(t *testing.T) {
 	if !strings.Contains(stderr.String(), inc+" changed; reloading ...") {
 		t.Errorf("stderr lacks the change line:\n%s", stderr.String())
 	}
-	// watch_files entries are watched; ignore_files are not.
+	// watch_files entries are watched; ignore_files are not. (The edit
+	// may come while the first reload is still finishing: it is not lost.)
+	waitFor(t, func() bool { return strings.Contains(stderr.String(), "Reloaded ") }, "the first reload to finish")
 	n := strings.Count(stderr.String(), "Reloaded ")
 	must(os.WriteFile(filepath.Join(dir, "templates", "x.swp"), []byte("ignored"), 0o644))
 	must(os.WriteFile(watched, []byte("v2"), 0o644))
@@ -112,5 +114,50 @@ func TestReloadOnFileChange(t *testing.T) {
 	sigs <- syscall.SIGTERM
 	if code := <-done; code != ExitOK {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// TestWatcherBase: a watcher started with the states taken before a
+// reload reports an edit made while the reload ran; one started without
+// them takes the edited file as its starting point and misses it.
+func TestWatcherBase(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		withBase bool
+		want     bool
+	}{
+		{"states from before the reload", true, true},
+		{"no earlier states", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "app.ini")
+			if err := os.WriteFile(p, []byte("v1"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			old := newWatcher([]string{p}, nil, nil, time.Hour, nil)
+			base := old.snapshot()
+			old.stop()
+			if err := os.WriteFile(p, []byte("v2"), 0o644); err != nil { // during the reload
+				t.Fatal(err)
+			}
+			var b map[string]fileState
+			if tc.withBase {
+				b = base
+			}
+			w := newWatcher([]string{p}, nil, nil, 10*time.Millisecond, b)
+			defer w.stop()
+			select {
+			case got := <-w.changes:
+				if !tc.want {
+					t.Errorf("reported %s", got)
+				} else if got != p {
+					t.Errorf("reported %s, want %s", got, p)
+				}
+			case <-time.After(300 * time.Millisecond):
+				if tc.want {
+					t.Error("the edit made during the reload was not reported")
+				}
+			}
+		})
 	}
 }
