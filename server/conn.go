@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"go.uber.org/zap"
 )
@@ -75,6 +76,7 @@ type conn struct {
 	// Output coalescing: used only by the goroutine writing the response
 	// (the drainer while it runs, else net/http's connection goroutine).
 	coalesce    bool
+	try         bool // socket writes do not wait; see sockWrite
 	corked      bool // TCP_CORK is on (Linux)
 	appliedZero bool // the socket's read deadline is known to be cleared (dmu)
 	parkReq     bool // the parker asked a blocked Read to park (dmu)
@@ -828,14 +830,164 @@ func (c *conn) writeDirect(p []byte) (int, error) {
 		if n > max {
 			n = max
 		}
-		w, err := c.raw.Write(p[:n])
-		if err := c.wrote(n, w, err); err != nil {
+		w, err := c.sockWrite(p[:n], nil)
+		if err != nil {
 			return total + w, err
 		}
-		total += w
+		total += n
 		p = p[n:]
 	}
 	return total, nil
+}
+
+// sockWrite makes one socket write of a then b (together at most
+// send_bytes), after the stash. In try mode (waitress's non-blocking send
+// from the worker, §7.3) it does not wait: what the socket does not take
+// now is stashed, and so is everything after it, so the call succeeds; w
+// is then the number of bytes taken, else all of them.
+func (c *conn) sockWrite(a, b []byte) (w int, err error) {
+	if cw := c.cw.Load(); cw != nil && len(cw.stash) > 0 {
+		if c.try {
+			cw.stash = append(append(cw.stash, a...), b...)
+			return len(a) + len(b), nil
+		}
+		if err := c.flushStash(); err != nil {
+			return 0, err
+		}
+	}
+	n := len(a) + len(b)
+	if c.try && c.rc != nil {
+		w, err = c.tryWritev(a, b)
+		if err := c.wrote(n, w, err); err != nil {
+			return w, err
+		}
+		if w < n {
+			c.stashFrom(a, b, w)
+		}
+		return n, nil
+	}
+	if len(b) == 0 {
+		w, err = c.raw.Write(a)
+	} else {
+		cw := c.cw.Load()
+		cw.iov = append(cw.iovArr[:0], a, b)
+		var w64 int64
+		w64, err = cw.iov.WriteTo(c.raw)
+		w = int(w64)
+		cw.iovArr = [2][]byte{}
+		cw.iov = nil
+	}
+	return w, c.wrote(n, w, err)
+}
+
+// tryWritev is one writev of a and b that does not wait: it returns the
+// bytes the socket took (0 when it would block).
+func (c *conn) tryWritev(a, b []byte) (int, error) {
+	tw := c.coalescerFor().tw()
+	for _, p := range [2][]byte{a, b} {
+		if len(p) > 0 {
+			tw.iov[tw.cnt].Base = &p[0]
+			tw.iov[tw.cnt].SetLen(len(p))
+			tw.cnt++
+		}
+	}
+	if tw.cnt == 0 {
+		return 0, nil
+	}
+	err := c.rc.Write(tw.fn)
+	w, errno := tw.n, tw.errno
+	*tw = tryWrite{fn: tw.fn} // drop the references to a and b
+	if err == nil && errno != 0 {
+		err = &net.OpError{Op: "write", Net: c.raw.LocalAddr().Network(), Source: c.raw.LocalAddr(), Addr: c.raw.RemoteAddr(), Err: os.NewSyscallError("writev", errno)}
+	}
+	return w, err
+}
+
+// tryWrite holds tryWritev's arguments and results for its callback, made
+// once per pooled coalescer (a closure per call would be allocated).
+type tryWrite struct {
+	iov   [2]syscall.Iovec
+	cnt   int
+	n     int
+	errno syscall.Errno
+	fn    func(fd uintptr) bool
+}
+
+func (cw *coalescer) tw() *tryWrite {
+	tw := &cw.try
+	if tw.fn == nil {
+		tw.fn = tw.write
+	}
+	return tw
+}
+
+func (tw *tryWrite) write(fd uintptr) bool {
+	for {
+		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&tw.iov[0])), uintptr(tw.cnt))
+		switch e {
+		case 0:
+			tw.n = int(r)
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+		default:
+			tw.errno = e
+		}
+		return true // never wait: the caller stashes the rest
+	}
+}
+
+// stashFrom stashes a then b from offset w on.
+func (c *conn) stashFrom(a, b []byte, w int) {
+	cw := c.coalescerFor()
+	if w < len(a) {
+		cw.stash = append(cw.stash, a[w:]...)
+		w = 0
+	} else {
+		w -= len(a)
+	}
+	cw.stash = append(cw.stash, b[w:]...)
+}
+
+// stashed reports whether bytes wait in the stash.
+func (c *conn) stashed() bool {
+	cw := c.cw.Load()
+	return cw != nil && len(cw.stash) > 0
+}
+
+// flushStash sends the stash, waiting for the socket (not in try mode).
+func (c *conn) flushStash() error {
+	cw := c.cw.Load()
+	if cw == nil || len(cw.stash) == 0 {
+		return nil
+	}
+	st := cw.stash
+	cw.stash = nil
+	defer putBuf(st)
+	return c.writePlain(st)
+}
+
+// dropStash forgets the stash (the response is cut off).
+func (c *conn) dropStash() {
+	if cw := c.cw.Load(); cw != nil && cw.stash != nil {
+		putBuf(cw.stash)
+		cw.stash = nil
+	}
+}
+
+// writePlain writes p in socket writes of at most send_bytes, waiting for
+// the socket; it knows nothing of pending, held or stashed bytes.
+func (c *conn) writePlain(p []byte) error {
+	max := int(c.srv.opts.SendBytes)
+	for len(p) > 0 {
+		n := min(len(p), max)
+		w, err := c.raw.Write(p[:n])
+		if err := c.wrote(n, w, err); err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
 }
 
 // wrote accounts for one socket write of n bytes asked, w written.
@@ -865,6 +1017,12 @@ type coalescer struct {
 	iov    net.Buffers
 	iovArr [2][]byte
 
+	// stash is what a write in try mode could not send without waiting,
+	// followed by every byte written after it in try mode; it goes out
+	// before anything else (flushStash).
+	stash []byte
+	try   tryWrite
+
 	held  atomic.Bool // pend waits for the next pipelined response
 	mu    sync.Mutex  // guards owner, and pend while held
 	owner *conn
@@ -882,6 +1040,14 @@ func (c *conn) pending() int {
 
 // keep appends p to the pending bytes.
 func (c *conn) keep(p []byte) *coalescer {
+	cw := c.coalescerFor()
+	cw.pend = append(cw.pend, p...)
+	return cw
+}
+
+// coalescerFor returns c's coalescer, taking one from the pool if it has
+// none.
+func (c *conn) coalescerFor() *coalescer {
 	cw := c.cw.Load()
 	if cw == nil {
 		cw = coalescerPool.Get().(*coalescer)
@@ -891,7 +1057,6 @@ func (c *conn) keep(p []byte) *coalescer {
 		cw.mu.Unlock()
 		c.cw.Store(cw)
 	}
-	cw.pend = append(cw.pend, p...)
 	return cw
 }
 
@@ -931,7 +1096,7 @@ func (cw *coalescer) fire() {
 // sendHeldLocked sends the held bytes; held is cleared last, so that the
 // writing goroutine, which checks it without mu, finds pend settled.
 func (c *conn) sendHeldLocked(cw *coalescer) {
-	c.writeDirect(cw.pend)
+	c.writePlain(cw.pend) // no stash: it is sent before a response ends
 	cw.pend = cw.pend[:0]
 	cw.held.Store(false)
 }
@@ -960,13 +1125,9 @@ func (c *conn) writeCoalesced(p []byte) (int, error) {
 		}
 		// One writev: the pending bytes and the head of p, at most max.
 		k := min(len(p), max-len(cw.pend))
-		n := len(cw.pend) + k
-		cw.iov = append(cw.iovArr[:0], cw.pend, p[:k])
-		w, err := cw.iov.WriteTo(c.raw)
-		cw.iovArr = [2][]byte{}
-		cw.iov = nil
+		_, err := c.sockWrite(cw.pend, p[:k])
 		c.dropPending()
-		if err := c.wrote(n, int(w), err); err != nil {
+		if err != nil {
 			return total - len(p), err
 		}
 		p = p[k:]
@@ -993,6 +1154,13 @@ func (c *conn) writeCoalesced(p []byte) (int, error) {
 // dropPending forgets the pending bytes and returns their buffers.
 func (c *conn) dropPending() {
 	if cw := c.cw.Load(); cw != nil {
+		if len(cw.stash) > 0 { // still to be sent: the coalescer stays
+			cw.mu.Lock()
+			cw.held.Store(false)
+			cw.mu.Unlock()
+			cw.pend = cw.pend[:0]
+			return
+		}
 		c.cw.Store(nil)
 		cw.mu.Lock()
 		cw.owner = nil
@@ -1011,7 +1179,11 @@ func (c *conn) setCoalesce(on bool) error {
 		cw.unhold()
 	}
 	c.coalesce = on
-	if on || c.pending() == 0 {
+	if on {
+		return nil
+	}
+	if c.pending() == 0 {
+		c.dropPending() // a coalescer taken for try mode goes back to the pool
 		return nil
 	}
 	_, err := c.writeDirect(c.cw.Load().pend)

@@ -132,6 +132,12 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	if rw.head || len(p) == 0 {
 		return len(p), err
 	}
+	if rw.directOK(p) {
+		if derr := rw.writeDirect(p); derr != nil {
+			return 0, derr
+		}
+		return len(p), err
+	}
 	rw.mu.Lock()
 	if rw.werr != nil {
 		rw.mu.Unlock()
@@ -160,6 +166,52 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		rw.startDrainer()
 	}
 	return len(p), err
+}
+
+// directOK reports whether p goes to the socket from the app's goroutine:
+// at least send_bytes with nothing buffered before it, as waitress's worker
+// sends itself once send_bytes bytes are pending (§7.3), and no more than
+// outbuf_overflow (what the socket does not take now is held in memory).
+// The drainer, once started, sends everything that follows.
+func (rw *responseWriter) directOK(p []byte) bool {
+	c := rw.c
+	return c != nil && c.rc != nil && !rw.drainer && rw.werr == nil &&
+		int64(len(p)) >= rw.s.opts.SendBytes && int64(len(p)) <= rw.s.opts.OutbufOverflow &&
+		rw.buf.Len() == 0 && !c.hijacked.Load()
+}
+
+// writeDirect sends p through net/http's writer without waiting for the
+// client: the connection's socket writes are made in try mode, and what
+// the socket does not take now is stashed by the connection and sent by
+// the drainer, started for it. The app's slot is never held by a slow
+// client.
+func (rw *responseWriter) writeDirect(p []byte) error {
+	if !rw.commit() {
+		return http.ErrHandlerTimeout
+	}
+	c := rw.c
+	if cw := c.cw.Load(); cw != nil && cw.held.Load() {
+		cw.unhold() // before try mode: the hold timer no longer sends them
+	}
+	c.try = true
+	c.coalesce = true
+	if int64(len(p)) > rw.s.opts.SendBytes {
+		c.setCork(true)
+	}
+	_, err := rw.w.Write(p)
+	// The last piece, shorter than send_bytes, stays pending (coalesce
+	// stays on) for the next write; finish or the drainer sends it.
+	c.try = false
+	c.setCork(false)
+	if err != nil {
+		c.dropStash()
+		rw.gone(err)
+		return rw.werr
+	}
+	if c.stashed() {
+		rw.startDrainer() // it sends the stash first
+	}
+	return nil
 }
 
 // WriteString is Write for a string without copying it to a new byte slice
@@ -317,9 +369,15 @@ func (rw *responseWriter) drain() {
 	if c := rw.c; c != nil {
 		defer func() {
 			c.coalesce = false
-			c.dropPending() // after an error: the response is cut off anyway
+			c.dropStash() // after an error: the response is cut off anyway
+			c.dropPending()
 			c.setCork(false)
 		}()
+		// What the app's goroutine could not send without waiting.
+		if err := c.flushStash(); err != nil {
+			rw.gone(err)
+			return
+		}
 	}
 	headerOut := false
 	for {
@@ -468,6 +526,13 @@ func (rw *responseWriter) finish() {
 		putBuf(chunk)
 	}
 	rw.buf.Reset()
+	if c := rw.c; c != nil && c.coalesce {
+		// After a direct write: its last piece is still pending, and
+		// net/http may have nothing left to write after it.
+		if err := c.setCoalesce(false); err != nil {
+			rw.gone(err)
+		}
+	}
 }
 
 // abort waits for the drainer to push what it already has, then lets the
