@@ -25,6 +25,10 @@ bin=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
 go build -o "$bin/benchserver" ./bench/cmd/benchserver
 go build -o "$bin/idleconns" ./bench/cmd/idleconns
+# The kernel's TCP settings change the cost of many small writes (each
+# socket write is at most send_bytes): bbr without the fq qdisc paces
+# inside TCP with a timer, which makes each write dearer than with cubic.
+echo "cpus $(nproc), tcp_congestion_control $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo ?), default_qdisc $(cat /proc/sys/net/core/default_qdisc 2>/dev/null || echo ?)"
 "$bin/benchserver" -server gowaitress -addr $A & PA=$!
 "$bin/benchserver" -server nethttp -addr $B & PB=$!
 sleep 1

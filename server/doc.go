@@ -47,7 +47,11 @@ package server
 //   - outbuf_overflow, outbuf_high_watermark: the handler writes into a
 //     buffer (memory, then a temporary file) drained by the connection, so
 //     its slot is free before a slow client has read the response; Write
-//     blocks above the high watermark.
+//     blocks above the high watermark. As waitress's worker does once
+//     send_bytes bytes are pending, a Write of at least send_bytes (and at
+//     most outbuf_overflow) with nothing buffered goes to the socket from
+//     the handler's goroutine without waiting; what the socket does not
+//     take then is kept in memory and sent by the connection.
 //   - expose_tracebacks: the panic value and stack trace in 500 bodies.
 //   - ident, server_name, url_scheme, url_prefix: the Server header,
 //     environ.ServerName, environ.Scheme/r.URL.Scheme, and
