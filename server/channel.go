@@ -103,7 +103,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	var base environ.Facts
 	if c != nil {
 		base = c.facts()
-		if c.unix {
+		if c.isUnix() {
 			r.RemoteAddr = "localhost"
 		}
 	} else {
@@ -188,34 +188,63 @@ func (s *Server) runApp(rw *responseWriter, r *http.Request, path string) (abort
 	return false
 }
 
+// slotCounters are the application slots' counters (§7.2): every request
+// writes them, so they sit on a cache line of their own, away from the
+// fields every request only reads.
+type slotCounters struct {
+	_      [64]byte
+	demand atomic.Int64 // handlers running plus requests waiting for a slot
+	served atomic.Int64 // handlers completed
+	_      [48]byte
+}
+
+// acquire takes one of the threads slots, waiting (reported on the
+// waitress.queue logger) while all are in use; false when the server stops
+// meanwhile. A slot is taken at once while the demand is within threads;
+// a request beyond that waits until a release hands it a slot.
 func (s *Server) acquire() bool {
-	select {
-	case s.slots <- struct{}{}:
-	default:
+	if s.slots.demand.Add(1) > int64(s.opts.Threads) {
 		n := s.waiting.Add(1)
 		s.qlog.Warn(fmt.Sprintf("Task queue depth is %d", n))
 		select {
-		case s.slots <- struct{}{}:
+		case <-s.handoff:
 			s.waiting.Add(-1)
 		case <-s.stopping:
+			// A slot handed over meanwhile stays in handoff: after
+			// stopping no request takes one any more.
 			s.waiting.Add(-1)
+			s.slots.demand.Add(-1)
 			return false
 		}
 	}
 	select {
 	case <-s.stopping:
-		<-s.slots
+		s.free()
 		return false
 	default:
 	}
-	s.running.Add(1)
 	return true
 }
 
+// release gives the slot back after a handler returned.
 func (s *Server) release() {
-	s.running.Add(-1)
-	s.served.Add(1)
-	<-s.slots
+	s.slots.served.Add(1)
+	s.free()
+}
+
+// free gives a slot back: to the first waiting request if there is one.
+func (s *Server) free() {
+	if s.slots.demand.Add(-1) >= int64(s.opts.Threads) {
+		select {
+		case s.handoff <- struct{}{}:
+		case <-s.stopping:
+		}
+	}
+}
+
+// busy is the number of slots in use (a snapshot).
+func (s *Server) busy() int {
+	return int(min(max(s.slots.demand.Load()-s.waiting.Load(), 0), int64(s.opts.Threads)))
 }
 
 // normalizePath collapses a leading run of slashes and strips url_prefix

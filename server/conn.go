@@ -68,7 +68,6 @@ type conn struct {
 	closed     atomic.Bool // Close or abort ran
 	sawEOF     atomic.Bool
 	park       atomic.Int32 // parkNone, parkClosing or parkWaiting (park.go)
-	unix       bool
 
 	// Parser state: used only by the goroutine net/http reads from.
 	st   pstate
@@ -80,6 +79,7 @@ type conn struct {
 	corked      bool // TCP_CORK is on (Linux)
 	appliedZero bool // the socket's read deadline is known to be cleared (dmu)
 	parkReq     bool // the parker asked a blocked Read to park (dmu)
+	addServer   bool // the next Write begins a response: add the Server field (response writer's goroutine)
 
 	// The pooled parser state while bytes are pending (nil when idle).
 	// Its fields are promoted: c.out is c.parser.out.
@@ -147,16 +147,21 @@ func (c *conn) releaseIdle() {
 // unixNano is t as a deadline in Unix nanoseconds: 0 for the zero time,
 // clamped to int64 (a time before 1970 is already past: 1).
 func unixNano(t time.Time) int64 {
-	switch {
-	case t.IsZero():
+	if t.IsZero() {
 		return 0
-	case t.Year() < 1970 || t.Unix() <= 0:
+	}
+	switch u := t.Unix(); {
+	case u <= 0:
 		return 1
-	case t.Year() > 2200:
+	case u >= maxDeadlineSec:
 		return math.MaxInt64
 	}
 	return t.UnixNano()
 }
+
+// maxDeadlineSec is 2200-01-01 in Unix seconds: deadlines from then on
+// are "never" (UnixNano would overflow from 2262).
+const maxDeadlineSec = 7258118400
 
 func newConn(raw net.Conn, s *Server) *conn {
 	c := &conn{raw: raw, srv: s}
@@ -165,11 +170,16 @@ func newConn(raw net.Conn, s *Server) *conn {
 			c.rc = rc
 		}
 	}
-	_, c.unix = raw.(*net.UnixConn)
 	c.readFn = c.rawRead
 	c.metas = c.metaBuf[:0]
 	c.touch()
 	return c
+}
+
+// isUnix reports whether c is a Unix socket connection.
+func (c *conn) isUnix() bool {
+	_, ok := c.raw.(*net.UnixConn)
+	return ok
 }
 
 func (c *conn) touch() { c.lastActivity.Store(nanotime()) }
@@ -289,6 +299,9 @@ func (c *conn) Read(p []byte) (int, error) {
 }
 
 func isTimeout(err error) bool {
+	if oe, ok := err.(*net.OpError); ok && oe.Err == os.ErrDeadlineExceeded {
+		return true // what a read past its deadline returns: no unwrapping
+	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return true
 	}
@@ -802,6 +815,43 @@ func (c *conn) bodyError(e *httpError) {
 // write, not 16. Held bytes wait at most holdFor (a timer sends them if the
 // next handler is slow) and are sent before the connection closes.
 func (c *conn) Write(p []byte) (int, error) {
+	if c.addServer {
+		c.addServer = false
+		return c.writeWithServer(p)
+	}
+	return c.write(p)
+}
+
+// writeWithServer writes p, the first bytes net/http writes of a response,
+// with the Server field after the status line. The channel sets it there
+// rather than in the header map (see responseWriter.commit): net/http
+// copies the map of every response (Header.Clone), then sorts and writes
+// it, and one field less there saves more than this copy of the head.
+func (c *conn) writeWithServer(p []byte) (int, error) {
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 || !bytes.HasPrefix(p, statusPrefix) {
+		return c.write(p) // not a status line: left as it is
+	}
+	line := c.srv.srvLine
+	if len(p) > 64<<10 {
+		if _, err := c.write(append(p[:i+1:i+1], line...)); err != nil {
+			return 0, err
+		}
+		n, err := c.write(p[i+1:])
+		return i + 1 + n, err
+	}
+	q := append(append(append(getBufSize(len(p) + len(line))[:0], p[:i+1]...), line...), p[i+1:]...)
+	n, err := c.write(q)
+	putBuf(q)
+	if err != nil {
+		return max(n-len(line), 0), err
+	}
+	return len(p), nil
+}
+
+var statusPrefix = []byte("HTTP/1.")
+
+func (c *conn) write(p []byte) (int, error) {
 	cw := c.cw.Load()
 	if cw != nil {
 		if cw.held.Load() {

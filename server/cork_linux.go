@@ -8,7 +8,7 @@ import "syscall"
 // TCP_NODELAY). Every socket write still carries at most send_bytes; only
 // the packets are larger. Turning it off pushes what is pending.
 func (c *conn) setCork(on bool) {
-	if c.rc == nil || c.unix || c.corked == on {
+	if c.rc == nil || c.isUnix() || c.corked == on {
 		return
 	}
 	c.corked = on

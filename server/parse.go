@@ -39,12 +39,31 @@ type parsedHead struct {
 	chunked bool
 }
 
-func isTchar(c byte) bool {
-	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-		return true
+// Byte classes, as lookup tables: the header parser runs them over every
+// byte of every request head.
+const (
+	classTchar = 1 << iota // RFC 9110 token character
+	classField             // field-value byte: visible ASCII, obs-text, SP, HT
+	classHost              // reg-name byte (RFC 3986): unreserved, sub-delims, "%"
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if alnum || strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0 {
+			t[c] |= classTchar
+		}
+		if c >= 0x20 && c != 0x7f || c == '\t' {
+			t[c] |= classField
+		}
+		if alnum || strings.IndexByte("!$%&'()*+,-.;=_~", byte(c)) >= 0 {
+			t[c] |= classHost
+		}
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	return t
+}()
+
+func isTchar(c byte) bool { return byteClass[c]&classTchar != 0 }
 
 func isToken(s string) bool {
 	if s == "" {
@@ -65,8 +84,7 @@ func trimOWS(s string) string {
 // validFieldValue: visible ASCII, obs-text, SP and HT (already trimmed).
 func validFieldValue(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 && c != '\t' || c == 0x7f {
+		if byteClass[s[i]]&classField == 0 {
 			return false
 		}
 	}
@@ -100,11 +118,7 @@ func validHostHeader(h string) bool {
 			h, port = h[:i], h[i+1:]
 		}
 		for i := 0; i < len(h); i++ {
-			c := h[i]
-			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-				continue
-			}
-			if strings.IndexByte("!$%&'()*+,-.;=_~", c) < 0 {
+			if byteClass[h[i]]&classHost == 0 {
 				return false
 			}
 		}
@@ -155,7 +169,7 @@ func trimOWSBytes(b []byte) []byte {
 
 func validFieldValueBytes(s []byte) bool {
 	for _, c := range s {
-		if c < 0x20 && c != '\t' || c == 0x7f {
+		if byteClass[c]&classField == 0 {
 			return false
 		}
 	}
@@ -251,25 +265,45 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	// Header lines: split on CRLF, skip empty lines, unfold, validate.
 	var fieldBuf [8]field
 	fields := fieldBuf[:0]
+	// A line ends at its first LF, which must follow a CR. A line that
+	// passes the checks below holds no CR (the name is a token, the value
+	// field bytes), so a CR is looked for only when a check fails: the
+	// bare CR error comes first, as the line was split on CRLF.
+	bareCR := func(l []byte) (parsedHead, bool) {
+		if bytes.IndexByte(l, '\r') >= 0 {
+			return fail(badReq(`Bare CR or LF found in header line "`+string(l)+`"`, "HTTP/1.0")), true
+		}
+		return parsedHead{}, false
+	}
 	for len(rest) > 0 {
 		var l []byte
-		if i := bytes.Index(rest, crlf); i >= 0 {
-			l, rest = rest[:i], rest[i+2:]
-		} else {
+		if i := bytes.IndexByte(rest, '\n'); i < 0 {
 			l, rest = rest, nil
+		} else if i > 0 && rest[i-1] == '\r' {
+			l, rest = rest[:i-1], rest[i+1:]
+		} else {
+			// A bare LF: the message names the line up to the next CRLF.
+			l = rest
+			if j := bytes.Index(rest, crlf); j >= 0 {
+				l = rest[:j]
+			}
+			return fail(badReq(`Bare CR or LF found in header line "`+string(l)+`"`, "HTTP/1.0"))
 		}
 		if len(l) == 0 {
 			continue
 		}
-		if bytes.IndexByte(l, '\r') >= 0 || bytes.IndexByte(l, '\n') >= 0 {
-			return fail(badReq(`Bare CR or LF found in header line "`+string(l)+`"`, "HTTP/1.0"))
-		}
 		if l[0] == ' ' || l[0] == '\t' {
 			if len(fields) == 0 {
+				if ph, bad := bareCR(l); bad {
+					return ph
+				}
 				return fail(badReq(`Malformed header line "`+string(l)+`"`, "HTTP/1.0"))
 			}
 			cont := trimOWSBytes(l)
 			if !validFieldValueBytes(cont) {
+				if ph, bad := bareCR(l); bad {
+					return ph
+				}
 				return fail(badReq("Invalid header", "HTTP/1.0"))
 			}
 			f := &fields[len(fields)-1]
@@ -282,13 +316,23 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			}
 			continue
 		}
-		colon := bytes.IndexByte(l, ':')
-		if colon <= 0 {
+		// The name: token characters up to the colon.
+		colon := 0
+		for colon < len(l) && byteClass[l[colon]]&classTchar != 0 {
+			colon++
+		}
+		if colon == 0 || colon == len(l) || l[colon] != ':' {
+			if ph, bad := bareCR(l); bad {
+				return ph
+			}
 			return fail(badReq("Invalid header", "HTTP/1.0"))
 		}
 		name := l[:colon]
 		value := trimOWSBytes(l[colon+1:])
-		if !isTokenBytes(name) || !validFieldValueBytes(value) {
+		if !validFieldValueBytes(value) {
+			if ph, bad := bareCR(l); bad {
+				return ph
+			}
 			return fail(badReq("Invalid header", "HTTP/1.0"))
 		}
 		fields = append(fields, field{name, value})

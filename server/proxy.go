@@ -26,7 +26,7 @@ var proxyHeaderList = []string{"Forwarded", "X-Forwarded-By", "X-Forwarded-For",
 
 // isTrusted reports whether the socket peer may send proxy headers (§10.2).
 func (s *Server) isTrusted(c *conn, peer string) bool {
-	unix := c != nil && c.unix
+	unix := c != nil && c.isUnix()
 	var ip netip.Addr
 	if !unix {
 		if a, err := netip.ParseAddr(peer); err == nil {

@@ -267,11 +267,13 @@ func validHeaders(h http.Header) string {
 			return k
 		}
 		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n\x00") {
-				return k
+			for i := 0; i < len(v); i++ {
+				if c := v[i]; c <= '\r' && (c == '\r' || c == '\n' || c == 0) {
+					return k
+				}
 			}
 		}
-		if strings.EqualFold(k, "Content-Length") {
+		if len(k) == len("Content-Length") && strings.EqualFold(k, "Content-Length") {
 			for _, v := range vs {
 				v = strings.TrimSpace(v)
 				if v == "" {
@@ -318,7 +320,13 @@ func (rw *responseWriter) commit() bool {
 	}
 	if rw.s.server != nil {
 		if _, ok := h["Server"]; !ok {
-			h["Server"] = rw.s.server
+			if c := rw.c; c != nil {
+				// Added to the status line by the connection layer: one
+				// field less for net/http to copy, sort and write.
+				c.addServer = true
+			} else {
+				h["Server"] = rw.s.server
+			}
 		}
 	}
 	rw.w.WriteHeader(rw.status)

@@ -31,6 +31,7 @@ type Server struct {
 	hs      *http.Server
 	trust   []trustEntry
 	server  []string        // the Server header value, shared by every response
+	srvLine []byte          // "Server: <ident>\r\n", added by the connection layer
 	xheads  map[string]bool // trusted proxy headers
 
 	listeners  []*limitListener
@@ -38,10 +39,9 @@ type Server struct {
 	unixIno    uint64
 	handedOver atomic.Bool // a successor took over some of the listening sockets (Handover)
 
-	slots    chan struct{}
-	waiting  atomic.Int64
-	running  atomic.Int64
-	served   atomic.Int64
+	slots    slotCounters
+	handoff  chan struct{} // a release hands its slot to a waiting request
+	waiting  atomic.Int64  // requests waiting for a slot
 	stopping chan struct{}
 	stopOnce sync.Once
 
@@ -124,7 +124,7 @@ func newServer(handler http.Handler, opts Options, prev *Server) (*Server, error
 		opts:     opts,
 		handler:  handler,
 		log:      opts.logger().Named("waitress"),
-		slots:    make(chan struct{}, opts.Threads),
+		handoff:  make(chan struct{}, opts.Threads),
 		stopping: make(chan struct{}),
 		conns:    make(map[*conn]struct{}),
 		sweepEnd: make(chan struct{}),
@@ -136,6 +136,7 @@ func newServer(handler http.Handler, opts Options, prev *Server) (*Server, error
 	s.qlog = s.log.Named("queue")
 	if opts.Ident != "" {
 		s.server = []string{opts.Ident}
+		s.srvLine = []byte("Server: " + opts.Ident + "\r\n")
 	}
 	s.cond = sync.NewCond(&s.mu)
 	for _, t := range opts.TrustedProxy {
@@ -341,9 +342,9 @@ func (s *Server) Stats() Stats {
 		out += c.bytesOut.Load()
 	}
 	s.mu.Unlock()
-	busy := int(s.running.Load())
+	busy := s.busy()
 	return Stats{OpenConnections: open, Busy: busy, Idle: s.opts.Threads - busy,
-		Queued: int(s.waiting.Load()), Served: s.served.Load(),
+		Queued: int(s.waiting.Load()), Served: s.slots.served.Load(),
 		BytesIn: in, BytesOut: out, Started: s.started, Uptime: time.Since(s.started),
 		Draining: s.shutdown.Load(), Reloading: s.reloading.Load()}
 }
@@ -458,7 +459,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.hs.Shutdown(ctx)
 	s.closeListeners()
 	if err != nil {
-		if n := s.running.Load(); n > 0 {
+		if n := s.busy(); n > 0 {
 			s.log.Warn(fmt.Sprintf("%d thread(s) still running", n))
 		}
 		if n := s.waiting.Load(); n > 0 {
