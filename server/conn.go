@@ -116,6 +116,18 @@ type parser struct {
 	rdDirect []byte // in: the caller's buffer or nil; out: the buffer read into
 	rdN      int32  // bytes read (at most recv_bytes, which is ≤ 64 MiB)
 	rdErr    uint32 // syscall.Errno of the read, 0 for none
+
+	// tail is body bytes that came in the same socket read as their
+	// request head, left in that read's pooled buffer (tailBuf) and read
+	// after out instead of being copied into it. own is, while feed runs,
+	// the pooled buffer its data lies in (nil: feed must copy).
+	tail    []byte
+	tailBuf []byte
+	own     []byte
+
+	// streak counts the back-to-back full socket reads of a streaming body
+	// since the last activity stamp: see sockRead.
+	streak uint8
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
@@ -133,7 +145,7 @@ func (c *conn) ensure() *parser {
 func (c *conn) releaseIdle() {
 	ps := c.parser
 	if ps == nil || c.st != stHead || len(ps.head) != 0 || ps.headCount != 0 || ps.outOff < len(ps.out) ||
-		ps.rerr != nil || ps.remain != 0 || ps.cur != nil || ps.rdDirect != nil {
+		len(ps.tail) != 0 || ps.rerr != nil || ps.remain != 0 || ps.cur != nil || ps.rdDirect != nil {
 		return
 	}
 	if ps.out != nil {
@@ -236,6 +248,15 @@ func (c *conn) Read(p []byte) (int, error) {
 			}
 			return n, nil
 		}
+		if c.parser != nil && len(c.tail) > 0 {
+			n := copy(p, c.tail)
+			c.tail = c.tail[n:]
+			if len(c.tail) == 0 {
+				putBuf(c.tailBuf)
+				c.tail, c.tailBuf = nil, nil
+			}
+			return n, nil
+		}
 		if c.hijacked.Load() {
 			// After Hijack the bytes are the handler's protocol, not HTTP.
 			n, err := c.raw.Read(p)
@@ -262,8 +283,7 @@ func (c *conn) Read(p []byte) (int, error) {
 			return n, nil // body bytes read straight into p; an error comes back on the next Read
 		}
 		if err != nil {
-			c.ensure()
-			if c.outOff < len(c.out) {
+			if c.parser != nil && (c.outOff < len(c.out) || len(c.tail) > 0) {
 				continue
 			}
 			if isTimeout(err) {
@@ -284,12 +304,12 @@ func (c *conn) Read(p []byte) (int, error) {
 				if hd != 0 && time.Now().UnixNano() >= hd {
 					// request_header_timeout: close without a response.
 					c.st = stDead
-					c.rerr = io.EOF
+					c.ensure().rerr = io.EOF
 					return 0, io.EOF
 				}
 				return 0, err
 			}
-			c.rerr = err
+			c.ensure().rerr = err
 			if c.st == stBody || c.st >= stChunkSize && c.st <= stTrailer {
 				return 0, io.ErrUnexpectedEOF
 			}
@@ -336,6 +356,11 @@ func (c *conn) rawRead(fd uintptr) bool {
 	if err == syscall.EAGAIN {
 		if pooled {
 			putBuf(b)
+		}
+		if c.parser != nil && c.streak > 0 {
+			// The read waits: the last bytes got may not be stamped yet.
+			c.touch()
+			c.streak = 0
 		}
 		return false
 	}
@@ -400,7 +425,20 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 	body := 0
 	if n > 0 {
 		c.bytesIn.Add(int64(n))
-		c.touch()
+		// Activity stamps for the sweeper: every read, except that of
+		// back-to-back full reads of a streaming body only every eighth
+		// is stamped. A read that is short or has to wait stamps (see
+		// rawRead), so a stamp is never older than the first of at most
+		// eight reads made without waiting.
+		if !pooled && n == size && c.rc != nil && c.streak > 0 && c.streak < 8 {
+			c.streak++
+		} else {
+			c.touch()
+			c.streak = 0
+			if !pooled && n == size && c.rc != nil {
+				c.streak = 1
+			}
+		}
 		data := buf[:n]
 		if !pooled {
 			body = int(min(int64(n), c.remain))
@@ -411,7 +449,14 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 			data = data[body:]
 		}
 		if len(data) > 0 {
+			if pooled {
+				c.own = buf
+			}
 			c.feed(data)
+			if pooled && c.own == nil {
+				buf = nil // kept as the tail
+			}
+			c.own = nil
 		}
 	}
 	if buf != nil && pooled {
@@ -524,7 +569,13 @@ func (c *conn) feed(data []byte) {
 			if n > c.remain {
 				n = c.remain
 			}
-			c.emit(data[:n])
+			if n == int64(len(data)) && c.own != nil && len(c.tail) == 0 {
+				// The rest of this read is body: net/http reads it
+				// from the read buffer, after the head in out.
+				c.tail, c.tailBuf, c.own = data, c.own, nil
+			} else {
+				c.emit(data[:n])
+			}
 			c.remain -= n
 			data = data[n:]
 			if c.remain == 0 {

@@ -278,6 +278,24 @@ func TestSweeper(t *testing.T) {
 			t.Errorf("closed after %v, before channel_timeout", d)
 		}
 	})
+	t.Run("steady upload is not closed", func(t *testing.T) {
+		// 12 pieces of recv_bytes, 100 ms apart: the upload outlasts
+		// channel_timeout, but its reads keep stamping activity (full
+		// reads of a streaming body included).
+		c := dial(t, "tcp", addr)
+		piece := strings.Repeat("u", int(DefaultRecvBytes))
+		io.WriteString(c, fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 12*len(piece)))
+		for i := 0; i < 12; i++ {
+			if _, err := io.WriteString(c, piece); err != nil {
+				t.Fatalf("piece %d: %v", i, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		resp, body := roundTrip(t, c, bufio.NewReader(c), "")
+		if resp.StatusCode != 200 || body != "ok" {
+			t.Fatalf("%d %q", resp.StatusCode, body)
+		}
+	})
 	t.Run("slow app is not cut off", func(t *testing.T) {
 		c := dial(t, "tcp", addr)
 		resp, body := roundTrip(t, c, bufio.NewReader(c), "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
