@@ -9,7 +9,7 @@ import (
 
 // Byte slices come from size-class pools so that per-connection buffers
 // are held only while bytes are in flight, never by an idle connection.
-var bufClasses = [...]int{512, 4 << 10, 16 << 10, 64 << 10, 256 << 10}
+var bufClasses = [...]int{512, 4 << 10, 8 << 10, 16 << 10, 64 << 10, 256 << 10}
 
 // The pools hold array pointers, so that neither Get nor Put allocates (a
 // *[]byte would need a new slice header on every Put).
@@ -30,14 +30,18 @@ func getBufSize(n int) []byte {
 					return p[:n]
 				}
 			case 2:
-				if p, ok := v.(*[16 << 10]byte); ok {
+				if p, ok := v.(*[8 << 10]byte); ok {
 					return p[:n]
 				}
 			case 3:
-				if p, ok := v.(*[64 << 10]byte); ok {
+				if p, ok := v.(*[16 << 10]byte); ok {
 					return p[:n]
 				}
 			case 4:
+				if p, ok := v.(*[64 << 10]byte); ok {
+					return p[:n]
+				}
+			case 5:
 				if p, ok := v.(*[256 << 10]byte); ok {
 					return p[:n]
 				}
@@ -56,12 +60,14 @@ func putBuf(b []byte) {
 		bufPools[0].Put((*[512]byte)(b))
 	case 4 << 10:
 		bufPools[1].Put((*[4 << 10]byte)(b))
+	case 8 << 10:
+		bufPools[2].Put((*[8 << 10]byte)(b))
 	case 16 << 10:
-		bufPools[2].Put((*[16 << 10]byte)(b))
+		bufPools[3].Put((*[16 << 10]byte)(b))
 	case 64 << 10:
-		bufPools[3].Put((*[64 << 10]byte)(b))
+		bufPools[4].Put((*[64 << 10]byte)(b))
 	case 256 << 10:
-		bufPools[4].Put((*[256 << 10]byte)(b))
+		bufPools[5].Put((*[256 << 10]byte)(b))
 	}
 	// other capacities (grown by append): let the GC have them
 }

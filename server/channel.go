@@ -110,7 +110,9 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 		base = environ.Facts{ScriptName: s.opts.URLPrefix, Scheme: s.opts.URLScheme, ServerName: s.opts.ServerName}
 	}
 	facts := base
-	if len(s.trust) > 0 || s.opts.ClearUntrustedProxyHeaders {
+	// Without trusted proxies there is only clearing to do, and the
+	// connection layer saw whether a proxy header came at all.
+	if len(s.trust) > 0 || s.opts.ClearUntrustedProxyHeaders && (c == nil || m.proxy) {
 		if he := s.applyProxy(r, c, &facts); he != nil {
 			s.writeError(w, he, "")
 			return

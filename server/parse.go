@@ -25,6 +25,7 @@ type reqMeta struct {
 	restore    [][2]string
 	chunked    bool
 	proto      string
+	proxy      bool // a proxy header (Forwarded, X-Forwarded-*) came with the request
 
 	// Set by the connection layer while the body streams (guarded by the
 	// conn's mutex, read by the channel after a body read error).
@@ -203,7 +204,7 @@ func parseHead(dst, block []byte, maxBody int64) (ph parsedHead) {
 // learn from net/http's request: such a meta is not sent along (no
 // allocation, no extra header for net/http to parse).
 func (m *reqMeta) trivial() bool {
-	return m.err == nil && !m.star && !m.closeAfter && len(m.restore) == 0 && !m.chunked && m.rawTarget == ""
+	return m.err == nil && !m.star && !m.closeAfter && len(m.restore) == 0 && !m.chunked && m.rawTarget == "" && !m.proxy
 }
 
 // trivialMeta stands for every request whose meta was trivial. Read-only.
@@ -358,6 +359,8 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			if eqFold(f.name, "expect") {
 				nExpect++
 			}
+		case 9:
+			m.proxy = m.proxy || eqFold(f.name, "forwarded")
 		case 10:
 			if eqFold(f.name, "connection") {
 				nConn++
@@ -370,10 +373,18 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			if eqFold(f.name, "content-length") {
 				nCL++
 				cl = f.value
+			} else {
+				m.proxy = m.proxy || eqFold(f.name, "x-forwarded-by")
 			}
+		case 15:
+			m.proxy = m.proxy || eqFold(f.name, "x-forwarded-for")
+		case 16:
+			m.proxy = m.proxy || eqFold(f.name, "x-forwarded-host") || eqFold(f.name, "x-forwarded-port")
 		case 17:
 			if eqFold(f.name, "transfer-encoding") {
 				nTE++
+			} else {
+				m.proxy = m.proxy || eqFold(f.name, "x-forwarded-proto")
 			}
 		}
 		if nHost > 1 || nCL > 1 || nCT > 1 {
