@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Load benchmark: gowaitress (default options) against a plain net/http
 # server with the same handler, driven by wrk on loopback, alternating
-# A B A B. Prints the median requests/s of each and the ratio, then the
-# resident memory of each server holding IDLE idle keep-alive connections
-# (each a fresh process, medians of ROUNDS).
+# A B, B A, ... Prints the median requests/s of each and the median of the
+# rounds' ratios, then the resident memory of each server holding IDLE idle
+# keep-alive connections (each a fresh process, medians of ROUNDS).
 #
-#   bash bench/run.sh            # ROUNDS=3 DURATION=5s IDLE=5000
+#   bash bench/run.sh            # ROUNDS=7 DURATION=3s IDLE=5000
 # Needs wrk (Debian: apt-get install wrk). Not a test: numbers depend on
 # the machine; the target is a ratio of at least 0.9 on every scenario.
 # For profiling, the same scenarios run in-process as Go benchmarks:
@@ -13,8 +13,8 @@
 #   go test ./server -run '^$' -bench ServeRatio     # reports "ratio"
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-7}
+DURATION=${DURATION:-3s}
 THREADS=${THREADS:-2}
 IDLE=${IDLE:-5000}
 A=127.0.0.1:18080 # gowaitress
@@ -39,17 +39,29 @@ rps() { # addr path wrk-args...
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
+# Each round runs both servers back to back, in the order A B, then B A in
+# the next round (the load of a shared machine drifts over seconds; a
+# round's two runs see nearly the same machine). The ratio printed is the
+# median of the rounds' ratios; the requests/s are the medians of each
+# server's runs.
 scenario() { # name path wrk-args...
   local name=$1; shift
-  local ra=() rb=()
-  for _ in $(seq "$ROUNDS"); do
-    ra+=("$(rps $A "$@")")
-    rb+=("$(rps $B "$@")")
+  local ra=() rb=() rr=() a b
+  for r in $(seq "$ROUNDS"); do
+    if (( r % 2 )); then
+      a=$(rps $A "$@"); b=$(rps $B "$@")
+    else
+      b=$(rps $B "$@"); a=$(rps $A "$@")
+    fi
+    ra+=("$a"); rb+=("$b")
+    rr+=("$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')")
   done
-  local ma mb
+  local ma mb mr
   ma=$(printf '%s\n' "${ra[@]}" | median)
   mb=$(printf '%s\n' "${rb[@]}" | median)
-  printf '%-28s gowaitress %12.0f  net/http %12.0f  ratio %.2f\n' "$name" "$ma" "$mb" "$(awk -v a="$ma" -v b="$mb" 'BEGIN {print a / b}')"
+  mr=$(printf '%s\n' "${rr[@]}" | median)
+  printf '%-28s gowaitress %12.0f  net/http %12.0f  ratio %.2f  (rounds %s)\n' "$name" "$ma" "$mb" "$mr" \
+    "$(printf '%s\n' "${rr[@]}" | sort -g | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}')"
 }
 
 scenario "hello, 64 connections" /hello -c64

@@ -53,7 +53,10 @@ package server
 //     the handler's goroutine without waiting; what the socket does not
 //     take then is kept in memory and sent by the connection.
 //   - expose_tracebacks: the panic value and stack trace in 500 bodies.
-//   - ident, server_name, url_scheme, url_prefix: the Server header,
+//   - ident, server_name, url_scheme, url_prefix: the Server header
+//     (written by the connection layer after the status line unless the
+//     handler set one, so that net/http's per-response copy of the
+//     header map has one field less),
 //     environ.ServerName, environ.Scheme/r.URL.Scheme, and
 //     environ.ScriptName with the prefix stripped from r.URL.Path.
 //   - trusted_proxy (addresses, CIDR ranges, localhost, *),
