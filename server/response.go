@@ -93,8 +93,10 @@ func (rw *responseWriter) WriteHeader(code int) {
 	if !rw.hdr {
 		return // nobody but the channel set a header: no Content-Length
 	}
-	if cl := rw.w.Header().Get("Content-Length"); cl != "" {
-		if n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64); err == nil && n >= 0 {
+	// net/http reads the canonical key too (Header.Get would canonicalize
+	// the constant on every response).
+	if cl := rw.w.Header()["Content-Length"]; len(cl) > 0 && cl[0] != "" {
+		if n, err := strconv.ParseInt(strings.TrimSpace(cl[0]), 10, 64); err == nil && n >= 0 {
 			rw.declared = n
 		}
 	}
