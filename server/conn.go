@@ -128,6 +128,8 @@ type parser struct {
 	// streak counts the back-to-back full socket reads of a streaming body
 	// since the last activity stamp: see sockRead.
 	streak uint8
+	// bgRead: the current read is net/http's one-byte background read.
+	bgRead bool
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
@@ -141,7 +143,8 @@ func (c *conn) ensure() *parser {
 }
 
 // releaseIdle gives the parser back when nothing is pending: the
-// connection waits for the next request head.
+// connection waits for the next request head. It runs before a read
+// waits (see rawRead) and when a connection parks.
 func (c *conn) releaseIdle() {
 	ps := c.parser
 	if ps == nil || c.st != stHead || len(ps.head) != 0 || ps.headCount != 0 || ps.outOff < len(ps.out) ||
@@ -275,8 +278,12 @@ func (c *conn) Read(p []byte) (int, error) {
 		var direct []byte
 		if c.st == stBody && len(p) >= int(c.srv.opts.RecvBytes) {
 			direct = p
-		} else {
-			c.releaseIdle()
+		}
+		if c.parser != nil {
+			// The parser is given back only when a read has to wait
+			// (rawRead), and not by net/http's background read while
+			// a handler runs: a busy connection keeps it.
+			c.bgRead = len(p) == 1
 		}
 		n, err := c.sockRead(direct)
 		if n > 0 {
@@ -357,10 +364,15 @@ func (c *conn) rawRead(fd uintptr) bool {
 		if pooled {
 			putBuf(b)
 		}
-		if c.parser != nil && c.streak > 0 {
-			// The read waits: the last bytes got may not be stamped yet.
-			c.touch()
-			c.streak = 0
+		if c.parser != nil {
+			if c.streak > 0 {
+				// The read waits: the last bytes got may not be stamped yet.
+				c.touch()
+				c.streak = 0
+			}
+			if !c.bgRead {
+				c.releaseIdle() // waiting for the next request: idle
+			}
 		}
 		return false
 	}
