@@ -442,12 +442,13 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 		// is stamped. A read that is short or has to wait stamps (see
 		// rawRead), so a stamp is never older than the first of at most
 		// eight reads made without waiting.
-		if !pooled && n == size && c.rc != nil && c.streak > 0 && c.streak < 8 {
+		full := !pooled && n == size && c.rc != nil
+		if full && c.streak > 0 && c.streak < 8 {
 			c.streak++
 		} else {
 			c.touch()
 			c.streak = 0
-			if !pooled && n == size && c.rc != nil {
+			if full {
 				c.streak = 1
 			}
 		}
@@ -896,13 +897,6 @@ func (c *conn) writeWithServer(p []byte) (int, error) {
 		return c.write(p) // not a status line: left as it is
 	}
 	line := c.srv.srvLine
-	if len(p) > 64<<10 {
-		if _, err := c.write(append(p[:i+1:i+1], line...)); err != nil {
-			return 0, err
-		}
-		n, err := c.write(p[i+1:])
-		return i + 1 + n, err
-	}
 	q := append(append(append(getBufSize(len(p) + len(line))[:0], p[:i+1]...), line...), p[i+1:]...)
 	n, err := c.write(q)
 	putBuf(q)

@@ -270,11 +270,11 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	// passes the checks below holds no CR (the name is a token, the value
 	// field bytes), so a CR is looked for only when a check fails: the
 	// bare CR error comes first, as the line was split on CRLF.
-	bareCR := func(l []byte) (parsedHead, bool) {
+	badLine := func(l []byte, e *httpError) parsedHead {
 		if bytes.IndexByte(l, '\r') >= 0 {
-			return fail(badReq(`Bare CR or LF found in header line "`+string(l)+`"`, "HTTP/1.0")), true
+			e = badReq(`Bare CR or LF found in header line "`+string(l)+`"`, "HTTP/1.0")
 		}
-		return parsedHead{}, false
+		return fail(e)
 	}
 	for len(rest) > 0 {
 		var l []byte
@@ -295,17 +295,11 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 		}
 		if l[0] == ' ' || l[0] == '\t' {
 			if len(fields) == 0 {
-				if ph, bad := bareCR(l); bad {
-					return ph
-				}
-				return fail(badReq(`Malformed header line "`+string(l)+`"`, "HTTP/1.0"))
+				return badLine(l, badReq(`Malformed header line "`+string(l)+`"`, "HTTP/1.0"))
 			}
 			cont := trimOWSBytes(l)
 			if !validFieldValueBytes(cont) {
-				if ph, bad := bareCR(l); bad {
-					return ph
-				}
-				return fail(badReq("Invalid header", "HTTP/1.0"))
+				return badLine(l, badReq("Invalid header", "HTTP/1.0"))
 			}
 			f := &fields[len(fields)-1]
 			if len(f.value) == 0 {
@@ -323,18 +317,12 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			colon++
 		}
 		if colon == 0 || colon == len(l) || l[colon] != ':' {
-			if ph, bad := bareCR(l); bad {
-				return ph
-			}
-			return fail(badReq("Invalid header", "HTTP/1.0"))
+			return badLine(l, badReq("Invalid header", "HTTP/1.0"))
 		}
 		name := l[:colon]
 		value := trimOWSBytes(l[colon+1:])
 		if !validFieldValueBytes(value) {
-			if ph, bad := bareCR(l); bad {
-				return ph
-			}
-			return fail(badReq("Invalid header", "HTTP/1.0"))
+			return badLine(l, badReq("Invalid header", "HTTP/1.0"))
 		}
 		fields = append(fields, field{name, value})
 	}
