@@ -5,46 +5,24 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"unsafe"
 )
 
 // Byte slices come from size-class pools so that per-connection buffers
 // are held only while bytes are in flight, never by an idle connection.
 var bufClasses = [...]int{512, 4 << 10, 8 << 10, 16 << 10, 64 << 10, 256 << 10}
 
-// The pools hold array pointers, so that neither Get nor Put allocates (a
-// *[]byte would need a new slice header on every Put).
+// The pools hold the arrays' addresses as unsafe.Pointer, so that neither
+// Get nor Put allocates (a *[]byte would need a new slice header on every
+// Put) and one loop over bufClasses serves every class.
 var bufPools [len(bufClasses)]sync.Pool
 
 // getBufSize returns a slice of length n (capacity ≥ n) from the pools.
 func getBufSize(n int) []byte {
 	for i, sz := range bufClasses {
 		if n <= sz {
-			v := bufPools[i].Get()
-			switch i {
-			case 0:
-				if p, ok := v.(*[512]byte); ok {
-					return p[:n]
-				}
-			case 1:
-				if p, ok := v.(*[4 << 10]byte); ok {
-					return p[:n]
-				}
-			case 2:
-				if p, ok := v.(*[8 << 10]byte); ok {
-					return p[:n]
-				}
-			case 3:
-				if p, ok := v.(*[16 << 10]byte); ok {
-					return p[:n]
-				}
-			case 4:
-				if p, ok := v.(*[64 << 10]byte); ok {
-					return p[:n]
-				}
-			case 5:
-				if p, ok := v.(*[256 << 10]byte); ok {
-					return p[:n]
-				}
+			if p, ok := bufPools[i].Get().(unsafe.Pointer); ok {
+				return unsafe.Slice((*byte)(p), sz)[:n]
 			}
 			return make([]byte, n, sz)
 		}
@@ -52,24 +30,15 @@ func getBufSize(n int) []byte {
 	return make([]byte, n)
 }
 
-// putBuf returns b to the pool of its capacity class.
+// putBuf returns b to the pool of its capacity class; other capacities
+// (grown by append) are left to the GC.
 func putBuf(b []byte) {
-	b = b[:cap(b)]
-	switch len(b) {
-	case 512:
-		bufPools[0].Put((*[512]byte)(b))
-	case 4 << 10:
-		bufPools[1].Put((*[4 << 10]byte)(b))
-	case 8 << 10:
-		bufPools[2].Put((*[8 << 10]byte)(b))
-	case 16 << 10:
-		bufPools[3].Put((*[16 << 10]byte)(b))
-	case 64 << 10:
-		bufPools[4].Put((*[64 << 10]byte)(b))
-	case 256 << 10:
-		bufPools[5].Put((*[256 << 10]byte)(b))
+	for i, sz := range bufClasses {
+		if cap(b) == sz {
+			bufPools[i].Put(unsafe.Pointer(unsafe.SliceData(b)))
+			return
+		}
 	}
-	// other capacities (grown by append): let the GC have them
 }
 
 // spoolBlock is the size of the pooled blocks a spool holds in memory.
