@@ -45,10 +45,11 @@ const (
 // framing with waitress's rules before net/http parses it, and lingers on
 // close so clients do not lose a final response to an RST.
 //
-// An idle keep-alive connection holds this struct and nothing else of ours:
-// no buffer (reads wait for readiness before taking a pooled buffer) and no
-// parser state (a pooled parser is taken when bytes arrive and given back
-// when the connection waits for the next request with nothing pending).
+// A parked keep-alive connection (park.go) holds this struct and nothing
+// else of ours: no buffer (reads wait for readiness before taking a pooled
+// buffer) and no parser state (a pooled parser is taken when bytes arrive;
+// a connection between requests keeps it, without buffers, until it
+// parks).
 // Its fields are kept small: deadlines as Unix nanoseconds, flags as bytes.
 // Its size and size class are checked by TestConnSize.
 type conn struct {
@@ -67,7 +68,8 @@ type conn struct {
 	reached    atomic.Bool // a request reached the channel layer: net/http finishes it, also in a Shutdown
 	closed     atomic.Bool // Close or abort ran
 	sawEOF     atomic.Bool
-	park       atomic.Int32 // parkNone, parkClosing or parkWaiting (park.go)
+	park       atomic.Int32  // parkNone, parkClosing or parkWaiting (park.go)
+	served     atomic.Uint32 // handlers completed, moved into the server's total by forget
 
 	// Parser state: used only by the goroutine net/http reads from.
 	st   pstate
@@ -81,7 +83,7 @@ type conn struct {
 	parkReq     bool // the parker asked a blocked Read to park (dmu)
 	addServer   bool // the next Write begins a response: add the Server field (response writer's goroutine)
 
-	// The pooled parser state while bytes are pending (nil when idle).
+	// The pooled parser state (nil until bytes arrive, and once parked).
 	// Its fields are promoted: c.out is c.parser.out.
 	*parser
 	seq    uint32       // the last reqMeta id
@@ -90,7 +92,7 @@ type conn struct {
 
 	mu      sync.Mutex // guards metas
 	metas   []*reqMeta
-	metaBuf [2]*reqMeta
+	metaBuf [1]*reqMeta // the first pending meta (a second, pipelined, allocates)
 
 	cw atomic.Pointer[coalescer] // while pending or held bytes wait (pooled)
 
@@ -128,8 +130,8 @@ type parser struct {
 	// streak counts the back-to-back full socket reads of a streaming body
 	// since the last activity stamp: see sockRead.
 	streak uint8
-	// bgRead: the current read is net/http's one-byte background read.
-	bgRead bool
+	// got: rawRead read bytes (or EOF, or an error) into rdDirect.
+	got bool
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
@@ -143,8 +145,10 @@ func (c *conn) ensure() *parser {
 }
 
 // releaseIdle gives the parser back when nothing is pending: the
-// connection waits for the next request head. It runs before a read
-// waits (see rawRead) and when a connection parks.
+// connection waits for the next request head. It runs when a connection
+// parks; until then a connection between requests keeps its parser (a
+// struct of 224 bytes, no buffer), so that a keep-alive request costs no
+// pool round trip and no zeroing of it.
 func (c *conn) releaseIdle() {
 	ps := c.parser
 	if ps == nil || c.st != stHead || len(ps.head) != 0 || ps.headCount != 0 || ps.outOff < len(ps.out) ||
@@ -279,12 +283,6 @@ func (c *conn) Read(p []byte) (int, error) {
 		if c.st == stBody && len(p) >= int(c.srv.opts.RecvBytes) {
 			direct = p
 		}
-		if c.parser != nil {
-			// The parser is given back only when a read has to wait
-			// (rawRead), and not by net/http's background read while
-			// a handler runs: a busy connection keeps it.
-			c.bgRead = len(p) == 1
-		}
 		n, err := c.sockRead(direct)
 		if n > 0 {
 			return n, nil // body bytes read straight into p; an error comes back on the next Read
@@ -364,19 +362,15 @@ func (c *conn) rawRead(fd uintptr) bool {
 		if pooled {
 			putBuf(b)
 		}
-		if c.parser != nil {
-			if c.streak > 0 {
-				// The read waits: the last bytes got may not be stamped yet.
-				c.touch()
-				c.streak = 0
-			}
-			if !c.bgRead {
-				c.releaseIdle() // waiting for the next request: idle
-			}
+		if c.parser != nil && c.streak > 0 {
+			// The read waits: the last bytes got may not be stamped yet.
+			c.touch()
+			c.streak = 0
 		}
 		return false
 	}
 	c.ensure()
+	c.got = true
 	c.rdN, c.rdErr, c.rdDirect = int32(n), 0, b
 	if err != nil {
 		c.rdErr = uint32(syscall.EIO)
@@ -404,18 +398,16 @@ func (c *conn) sockRead(direct []byte) (int, error) {
 			c.rdDirect = direct // c.parser is set: a body is streaming
 		}
 		err := c.rc.Read(c.readFn)
-		if c.parser == nil { // nothing read
-			return 0, err
-		}
-		n, buf = int(c.rdN), c.rdDirect
-		errno := syscall.Errno(c.rdErr)
-		c.rdDirect, c.rdErr = nil, 0
-		if err != nil {
-			if buf != nil && pooled {
-				putBuf(buf)
+		if c.parser == nil || !c.got { // nothing read (err is set)
+			if c.parser != nil {
+				c.rdDirect = nil
 			}
 			return 0, err
 		}
+		c.got = false
+		n, buf = int(c.rdN), c.rdDirect
+		errno := syscall.Errno(c.rdErr)
+		c.rdDirect, c.rdErr = nil, 0
 		if errno != 0 {
 			n = 0
 			rerr = os.NewSyscallError("read", errno)

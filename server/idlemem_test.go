@@ -14,7 +14,7 @@ import (
 	"go.uber.org/zap"
 )
 
-// An idle keep-alive connection holds a conn and nothing else of ours (no
+// A parked keep-alive connection holds a conn and nothing else of ours (no
 // buffer, no parser state). The struct stays in the 224-byte size class:
 // small, and a class that no per-request allocation uses (a long-lived conn
 // among per-request garbage of its class would keep partly used spans

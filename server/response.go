@@ -140,12 +140,29 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		}
 		return len(p), err
 	}
+	if !rw.drainer {
+		// No other goroutine of ours uses rw before a drainer starts
+		// (only this goroutine starts one): no lock.
+		if rw.werr != nil {
+			return 0, rw.werr
+		}
+		if _, werr := rw.buf.Write(p); werr != nil {
+			return 0, werr
+		}
+		if rw.buf.Len() >= rw.s.opts.SendBytes {
+			if !rw.commit() {
+				return 0, http.ErrHandlerTimeout
+			}
+			rw.startDrainer()
+		}
+		return len(p), err
+	}
 	rw.mu.Lock()
 	if rw.werr != nil {
 		rw.mu.Unlock()
 		return 0, rw.werr
 	}
-	for rw.drainer && rw.buf.Len() > rw.s.opts.OutbufHighWatermark && rw.werr == nil {
+	for rw.buf.Len() > rw.s.opts.OutbufHighWatermark && rw.werr == nil {
 		rw.cond.Wait()
 	}
 	if rw.werr != nil {
@@ -156,17 +173,8 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		rw.mu.Unlock()
 		return 0, werr
 	}
-	pending := rw.buf.Len()
-	if rw.drainer {
-		rw.cond.Broadcast()
-	}
+	rw.cond.Broadcast()
 	rw.mu.Unlock()
-	if !rw.drainer && pending >= rw.s.opts.SendBytes {
-		if !rw.commit() {
-			return 0, http.ErrHandlerTimeout
-		}
-		rw.startDrainer()
-	}
 	return len(p), err
 }
 
@@ -510,8 +518,7 @@ func (rw *responseWriter) finish() {
 	if !rw.commit() {
 		return
 	}
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
+	// No drainer: rw is this goroutine's alone (no lock).
 	for {
 		data, block, ok := rw.buf.take()
 		if !ok {
