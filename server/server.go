@@ -337,14 +337,16 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	open := s.open
 	in, out := s.bytesIn, s.bytesOut
+	served := s.slots.served.Load()
 	for c := range s.conns {
 		in += c.bytesIn.Load()
 		out += c.bytesOut.Load()
+		served += int64(c.served.Load())
 	}
 	s.mu.Unlock()
 	busy := s.busy()
 	return Stats{OpenConnections: open, Busy: busy, Idle: s.opts.Threads - busy,
-		Queued: int(s.waiting.Load()), Served: s.slots.served.Load(),
+		Queued: int(s.waiting.Load()), Served: served,
 		BytesIn: in, BytesOut: out, Started: s.started, Uptime: time.Since(s.started),
 		Draining: s.shutdown.Load(), Reloading: s.reloading.Load()}
 }
@@ -690,6 +692,10 @@ func (s *Server) forget(c *conn) {
 	delete(s.conns, c)
 	s.bytesIn += c.bytesIn.Swap(0)
 	s.bytesOut += c.bytesOut.Swap(0)
+	// A handler that completes after its connection was forgotten (a
+	// forced close while it ran) counts on s.slots.served only if it sees
+	// the hijack; one that sees neither is not counted.
+	s.slots.served.Add(int64(c.served.Swap(0)))
 	s.mu.Unlock()
 }
 
