@@ -68,7 +68,7 @@ type conn struct {
 	reached    atomic.Bool // a request reached the channel layer: net/http finishes it, also in a Shutdown
 	closed     atomic.Bool // Close or abort ran
 	sawEOF     atomic.Bool
-	park       atomic.Int32  // parkNone, parkClosing or parkWaiting (park.go)
+	park       atomic.Int32  // parkNone, parkRequested, parkClosing or parkWaiting (park.go)
 	served     atomic.Uint32 // handlers completed, moved into the server's total by forget
 
 	// Parser state: used only by the goroutine net/http reads from.
@@ -80,7 +80,6 @@ type conn struct {
 	try         bool // socket writes do not wait; see sockWrite
 	corked      bool // TCP_CORK is on (Linux)
 	appliedZero bool // the socket's read deadline is known to be cleared (dmu)
-	parkReq     bool // the parker asked a blocked Read to park (dmu)
 	addServer   bool // the next Write begins a response: add the Server field (response writer's goroutine)
 
 	// The pooled parser state (nil until bytes arrive, and once parked).
@@ -292,21 +291,23 @@ func (c *conn) Read(p []byte) (int, error) {
 				continue
 			}
 			if isTimeout(err) {
-				c.dmu.Lock()
-				if c.parkReq {
-					c.parkReq = false
-					if c.parkable(len(p)) {
-						c.park.Store(parkClosing)
+				if c.park.Load() == parkRequested {
+					c.dmu.Lock()
+					if c.park.CompareAndSwap(parkRequested, parkNone) {
+						if c.parkable(len(p)) {
+							c.park.Store(parkClosing)
+							c.dmu.Unlock()
+							return 0, io.EOF // net/http ends the connection's goroutine quietly, then calls Close
+						}
+						c.applyDeadlineLocked() // not idle after all: undo the parker's deadline
 						c.dmu.Unlock()
-						return 0, io.EOF // net/http ends the connection's goroutine quietly, then calls Close
+						continue
 					}
-					c.applyDeadlineLocked() // not idle after all: undo the parker's deadline
 					c.dmu.Unlock()
-					continue
 				}
-				hd := c.headerDL
-				c.dmu.Unlock()
-				if hd != 0 && time.Now().UnixNano() >= hd {
+				// headerDL is written only by the reading side (feed), as
+				// this is: no lock.
+				if hd := c.headerDL; hd != 0 && time.Now().UnixNano() >= hd {
 					// request_header_timeout: close without a response.
 					c.st = stDead
 					c.ensure().rerr = io.EOF

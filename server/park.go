@@ -29,9 +29,10 @@ const (
 
 // conn.park states.
 const (
-	parkNone    = iota
-	parkClosing // Read returned EOF to park: net/http's Close parks rather than closes
-	parkWaiting // parked: waitParked waits for the next request outside net/http
+	parkNone      = iota
+	parkRequested // the parker asked a blocked Read to park (see requestPark)
+	parkClosing   // Read returned EOF to park: net/http's Close parks rather than closes
+	parkWaiting   // parked: waitParked waits for the next request outside net/http
 )
 
 // parkable reports whether the Read that was woken by the parker (with a
@@ -52,9 +53,10 @@ func (c *conn) parkable(n int) bool {
 // connection if it is still idle (see parkable).
 func (c *conn) requestPark() {
 	c.dmu.Lock()
-	c.parkReq = true
-	c.appliedZero = false
-	c.raw.SetReadDeadline(time.Unix(1, 0))
+	if c.park.CompareAndSwap(parkNone, parkRequested) {
+		c.appliedZero = false
+		c.raw.SetReadDeadline(time.Unix(1, 0))
+	}
 	c.dmu.Unlock()
 }
 
