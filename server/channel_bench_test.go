@@ -56,3 +56,22 @@ func BenchmarkChannel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseHead is the connection layer's validation of a typical
+// head (wrk's hello request, and a browser's) without sockets.
+func BenchmarkParseHead(b *testing.B) {
+	for _, tc := range []struct{ name, head string }{
+		{"wrk", "GET /hello HTTP/1.1\r\nHost: 127.0.0.1:18080"},
+		{"browser", "GET /static/app.js?v=3 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\nAccept: */*\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\nReferer: https://example.com/\r\nConnection: keep-alive\r\nCookie: session=0123456789abcdef\r\nSec-Fetch-Dest: script"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			block := []byte(tc.head)
+			dst := make([]byte, 0, 1024)
+			b.ReportAllocs()
+			for b.Loop() {
+				var m reqMeta
+				parseHeadInto(&m, dst, block, 1<<30)
+			}
+		})
+	}
+}

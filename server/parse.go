@@ -265,7 +265,7 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	m.proto = proto
 
 	// Header lines: split on CRLF, skip empty lines, unfold, validate.
-	var fieldBuf [8]field
+	var fieldBuf [16]field // a browser sends about a dozen fields
 	fields := fieldBuf[:0]
 	// A line ends at its first LF, which must follow a CR. A line that
 	// passes the checks below holds no CR (the name is a token, the value
