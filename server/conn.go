@@ -737,13 +737,10 @@ func (c *conn) startHeaderTimer() {
 }
 
 func (c *conn) stopHeaderTimer() {
-	if c.srv.opts.RequestHeaderTimeout > 0 {
-		c.dmu.Lock()
-		set := c.headerDL != 0
-		c.dmu.Unlock()
-		if set {
-			c.setHeaderDeadline(time.Time{})
-		}
+	// headerDL is written only by the reading side, as this is: no lock
+	// to look at it.
+	if c.srv.opts.RequestHeaderTimeout > 0 && c.headerDL != 0 {
+		c.setHeaderDeadline(time.Time{})
 	}
 }
 
