@@ -921,6 +921,9 @@ func (c *conn) write(p []byte) (int, error) {
 
 func (c *conn) writeDirect(p []byte) (int, error) {
 	max := int(c.srv.opts.SendBytes)
+	if batchWrites && len(p) > max && c.rc != nil {
+		return c.writeDirectBatch(p, max)
+	}
 	total := 0
 	for len(p) > 0 {
 		n := len(p)
@@ -935,6 +938,29 @@ func (c *conn) writeDirect(p []byte) (int, error) {
 		p = p[n:]
 	}
 	return total, nil
+}
+
+// writeDirectBatch is writeDirect for several socket writes at once
+// (writeBatch): after the stash, in try mode without waiting (what the
+// socket does not take is stashed).
+func (c *conn) writeDirectBatch(p []byte, max int) (int, error) {
+	if cw := c.cw.Load(); cw != nil && len(cw.stash) > 0 {
+		if c.try {
+			cw.stash = append(cw.stash, p...)
+			return len(p), nil
+		}
+		if err := c.flushStash(); err != nil {
+			return 0, err
+		}
+	}
+	w, err := c.writeBatch(p, max, c.try)
+	if err != nil {
+		return w, err
+	}
+	if w < len(p) {
+		c.stashFrom(p[w:], nil, 0)
+	}
+	return len(p), nil
 }
 
 // sockWrite makes one socket write of a then b (together at most
@@ -1076,6 +1102,10 @@ func (c *conn) dropStash() {
 // the socket; it knows nothing of pending, held or stashed bytes.
 func (c *conn) writePlain(p []byte) error {
 	max := int(c.srv.opts.SendBytes)
+	if batchWrites && len(p) > max && c.rc != nil {
+		_, err := c.writeBatch(p, max, false)
+		return err
+	}
 	for len(p) > 0 {
 		n := min(len(p), max)
 		w, err := c.raw.Write(p[:n])
@@ -1124,6 +1154,7 @@ type coalescer struct {
 	mu    sync.Mutex  // guards owner, and pend while held
 	owner *conn
 	timer *time.Timer // runs fire; kept with the coalescer in the pool
+	batch *sendBatch  // writeBatch's arguments; kept with the coalescer in the pool
 }
 
 var coalescerPool = sync.Pool{New: func() any { return new(coalescer) }}

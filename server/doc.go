@@ -22,7 +22,9 @@ package server
 // Connections (conn.go):
 //   - recv_bytes: every socket read asks for exactly this many bytes.
 //   - send_bytes: every socket write is at most this many bytes; it is also
-//     the amount of buffered handler output that starts sending.
+//     the amount of buffered handler output that starts sending. On Linux
+//     (amd64, arm64) a run of such writes is handed to the kernel in one
+//     sendmmsg(2) call, one message per write (sendmmsg_linux.go).
 //   - max_request_header_size, max_request_body_size: exact byte counting
 //     (431 / 413), before net/http sees the request.
 //   - request_header_timeout (gowaitress only): a header block not complete

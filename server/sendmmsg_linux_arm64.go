@@ -1,0 +1,5 @@
+package server
+
+import "syscall"
+
+const sysSendmmsg = syscall.SYS_SENDMMSG
