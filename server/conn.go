@@ -1154,7 +1154,6 @@ type coalescer struct {
 	mu    sync.Mutex  // guards owner, and pend while held
 	owner *conn
 	timer *time.Timer // runs fire; kept with the coalescer in the pool
-	batch *sendBatch  // writeBatch's arguments; kept with the coalescer in the pool
 }
 
 var coalescerPool = sync.Pool{New: func() any { return new(coalescer) }}

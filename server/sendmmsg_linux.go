@@ -5,6 +5,7 @@ package server
 import (
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -24,7 +25,7 @@ type mmsghdr struct {
 }
 
 // sendBatch holds the arguments of one sendmmsg call and its callback
-// (kept with a pooled coalescer: a closure per call would be allocated).
+// (pooled: a closure per call would be allocated).
 type sendBatch struct {
 	hdr  [batchMax]mmsghdr
 	iov  [batchMax]syscall.Iovec // what the next call sends of each piece
@@ -44,13 +45,8 @@ type sendBatch struct {
 // are fewer. In try mode it does not wait and returns the bytes taken;
 // otherwise it waits for the socket until all of p is taken or an error.
 func (c *conn) writeBatch(p []byte, max int, try bool) (int, error) {
-	cw := c.coalescerFor()
-	b := cw.batch
-	if b == nil {
-		b = &sendBatch{}
-		b.fn = b.send
-		cw.batch = b
-	}
+	b := sendBatchPool.Get().(*sendBatch)
+	defer sendBatchPool.Put(b)
 	total := 0
 	for len(p) > 0 {
 		b.cnt, b.sent, b.try, b.err = 0, 0, try, 0
@@ -90,6 +86,12 @@ func (c *conn) writeBatch(p []byte, max int, try bool) (int, error) {
 	}
 	return total, nil
 }
+
+var sendBatchPool = sync.Pool{New: func() any {
+	b := &sendBatch{}
+	b.fn = b.send
+	return b
+}}
 
 // send is the raw write callback: one sendmmsg of the pieces not yet
 // taken, repeated while the socket takes them; false (wait for the socket)

@@ -5,8 +5,6 @@ package server
 // batchWrites: every socket write is its own system call here.
 const batchWrites = false
 
-type sendBatch struct{}
-
 func (c *conn) writeBatch(p []byte, max int, try bool) (int, error) {
 	panic("gowaitress: writeBatch without sendmmsg")
 }
