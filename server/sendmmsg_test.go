@@ -31,21 +31,7 @@ func TestWriteBatch(t *testing.T) {
 		{"try mode", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			client, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
-			raw, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer raw.Close()
+			client, raw := tcpPair(t)
 			raw.(*net.TCPConn).SetWriteBuffer(16 << 10) // smaller than one 18000-byte piece's share
 			s := &Server{opts: DefaultOptions(), log: zap.NewNop()}
 			var mu sync.Mutex
@@ -109,20 +95,7 @@ func TestWriteBatch(t *testing.T) {
 // TestWriteBatchError: a write to a connection the client reset fails and
 // is reported, not retried forever.
 func TestWriteBatchError(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	client, raw := tcpPair(t)
 	client.(*net.TCPConn).SetLinger(0)
 	client.Close() // RST
 	time.Sleep(50 * time.Millisecond)
@@ -146,4 +119,26 @@ func errorsIsErrno(err error, es ...syscall.Errno) bool {
 		}
 	}
 	return false
+}
+
+// tcpPair is a loopback TCP connection: the client's end and the
+// server's, both closed when the test ends.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	server, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	return client, server
 }
