@@ -89,15 +89,20 @@ type conn struct {
 	queued atomic.Int32 // request heads parsed whose handler has not started (pipelining)
 	readFn func(uintptr) bool
 
-	mu      sync.Mutex // guards metas
-	metas   []*reqMeta
-	metaBuf [1]*reqMeta // the first pending meta (a second, pipelined, allocates)
-
 	cw atomic.Pointer[coalescer] // while pending or held bytes wait (pooled)
 
 	dmu      sync.Mutex // guards deadlines
 	httpDL   int64      // net/http's read deadline, Unix ns (0: none)
 	headerDL int64      // request_header_timeout deadline, Unix ns (0: none)
+
+	// Last: a request whose head needs no meta (most) never touches
+	// them. The fields above, used by every request, span 184 bytes: a
+	// conn that starts on a cache line (every other one in the 224-byte
+	// size class) has them in three lines, not four (hello with 256
+	// connections: 1.03x in two alternating runs).
+	mu      sync.Mutex // guards metas
+	metas   []*reqMeta
+	metaBuf [1]*reqMeta // the first pending meta (a second, pipelined, allocates)
 }
 
 // parser is the connection layer's parser state between socket reads, used
