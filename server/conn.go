@@ -151,7 +151,7 @@ func (c *conn) ensure() *parser {
 // releaseIdle gives the parser back when nothing is pending: the
 // connection waits for the next request head. It runs when a connection
 // parks; until then a connection between requests keeps its parser (a
-// struct of 224 bytes, no buffer), so that a keep-alive request costs no
+// struct of 216 bytes, no buffer), so that a keep-alive request costs no
 // pool round trip and no zeroing of it.
 func (c *conn) releaseIdle() {
 	ps := c.parser
