@@ -949,14 +949,8 @@ func (c *conn) writeDirect(p []byte) (int, error) {
 // (writeBatch): after the stash, in try mode without waiting (what the
 // socket does not take is stashed).
 func (c *conn) writeDirectBatch(p []byte, max int) (int, error) {
-	if cw := c.cw.Load(); cw != nil && len(cw.stash) > 0 {
-		if c.try {
-			cw.stash = append(cw.stash, p...)
-			return len(p), nil
-		}
-		if err := c.flushStash(); err != nil {
-			return 0, err
-		}
+	if stashed, err := c.behindStash(p, nil); stashed || err != nil {
+		return len(p), err
 	}
 	w, err := c.writeBatch(p, max, c.try)
 	if err != nil {
@@ -968,20 +962,33 @@ func (c *conn) writeDirectBatch(p []byte, max int) (int, error) {
 	return len(p), nil
 }
 
+// behindStash puts a then b behind a waiting stash: in try mode it
+// appends them to it (stashed), otherwise it sends the stash first.
+func (c *conn) behindStash(a, b []byte) (stashed bool, err error) {
+	cw := c.cw.Load()
+	if cw == nil || len(cw.stash) == 0 {
+		return false, nil
+	}
+	if c.try {
+		cw.stash = append(append(cw.stash, a...), b...)
+		return true, nil
+	}
+	return false, c.flushStash()
+}
+
+// writeErr is the error of a raw write system call that failed with errno.
+func (c *conn) writeErr(call string, errno syscall.Errno) error {
+	return &net.OpError{Op: "write", Net: c.raw.LocalAddr().Network(), Source: c.raw.LocalAddr(), Addr: c.raw.RemoteAddr(), Err: os.NewSyscallError(call, errno)}
+}
+
 // sockWrite makes one socket write of a then b (together at most
 // send_bytes), after the stash. In try mode (waitress's non-blocking send
 // from the worker, §7.3) it does not wait: what the socket does not take
 // now is stashed, and so is everything after it, so the call succeeds; w
 // is then the number of bytes taken, else all of them.
 func (c *conn) sockWrite(a, b []byte) (w int, err error) {
-	if cw := c.cw.Load(); cw != nil && len(cw.stash) > 0 {
-		if c.try {
-			cw.stash = append(append(cw.stash, a...), b...)
-			return len(a) + len(b), nil
-		}
-		if err := c.flushStash(); err != nil {
-			return 0, err
-		}
+	if stashed, err := c.behindStash(a, b); stashed || err != nil {
+		return len(a) + len(b), err
 	}
 	n := len(a) + len(b)
 	if c.try && c.rc != nil {
@@ -1026,7 +1033,7 @@ func (c *conn) tryWritev(a, b []byte) (int, error) {
 	w, errno := tw.n, tw.errno
 	*tw = tryWrite{fn: tw.fn} // drop the references to a and b
 	if err == nil && errno != 0 {
-		err = &net.OpError{Op: "write", Net: c.raw.LocalAddr().Network(), Source: c.raw.LocalAddr(), Addr: c.raw.RemoteAddr(), Err: os.NewSyscallError("writev", errno)}
+		err = c.writeErr("writev", errno)
 	}
 	return w, err
 }

@@ -3,8 +3,6 @@
 package server
 
 import (
-	"net"
-	"os"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -74,7 +72,7 @@ func (c *conn) writeBatch(p []byte, max int, try bool) (int, error) {
 		total += sent
 		p = p[sent:]
 		if err == nil && errno != 0 {
-			err = &net.OpError{Op: "write", Net: c.raw.LocalAddr().Network(), Source: c.raw.LocalAddr(), Addr: c.raw.RemoteAddr(), Err: os.NewSyscallError("sendmmsg", errno)}
+			err = c.writeErr("sendmmsg", errno)
 		}
 		if err != nil {
 			c.srv.socketError(err)

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"net"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,7 +31,7 @@ func TestWriteBatch(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			client, raw := tcpPair(t)
-			raw.(*net.TCPConn).SetWriteBuffer(16 << 10) // smaller than one 18000-byte piece's share
+			raw.(*net.TCPConn).SetWriteBuffer(16 << 10) // less than one piece: the kernel takes parts
 			s := &Server{opts: DefaultOptions(), log: zap.NewNop()}
 			var mu sync.Mutex
 			var asked []int
@@ -107,18 +106,9 @@ func TestWriteBatchError(t *testing.T) {
 			break
 		}
 	}
-	if err2 == nil || !(isDisconnect(err2) || errorsIsErrno(err2, syscall.ECONNRESET, syscall.EPIPE)) {
+	if err2 == nil || !isDisconnect(err2) {
 		t.Fatalf("write after reset: %v", err2)
 	}
-}
-
-func errorsIsErrno(err error, es ...syscall.Errno) bool {
-	for _, e := range es {
-		if bytes.Contains([]byte(err.Error()), []byte(e.Error())) {
-			return true
-		}
-	}
-	return false
 }
 
 // tcpPair is a loopback TCP connection: the client's end and the
