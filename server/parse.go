@@ -116,14 +116,22 @@ func validHostHeader(h string) bool {
 			port = rest[1:]
 		}
 	} else {
-		if i := strings.LastIndexByte(h, ':'); i >= 0 {
-			h, port = h[:i], h[i+1:]
+		// The port is the digits after the last colon: trailing digits
+		// and a colon before them. Anything else leaves a colon in the
+		// host part, which then fails as it is not a reg-name byte.
+		i := len(h)
+		for i > 0 && h[i-1] >= '0' && h[i-1] <= '9' {
+			i--
+		}
+		if i > 0 && h[i-1] == ':' {
+			h = h[:i-1]
 		}
 		for i := 0; i < len(h); i++ {
 			if byteClass[h[i]]&classHost == 0 {
 				return false
 			}
 		}
+		return true
 	}
 	for i := 0; i < len(port); i++ {
 		if port[i] < '0' || port[i] > '9' {
@@ -222,28 +230,43 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 		m.err = e
 		return parsedHead{out: dst}
 	}
-	var line []byte
-	rest := block
-	if i := bytes.Index(block, crlf); i >= 0 {
-		line, rest = block[:i], block[i+2:]
-	} else {
-		line, rest = block, nil
+	// The request line ends at the first CRLF (the whole block without
+	// one). One pass finds it, the spaces and any other CR or LF: a short
+	// line costs less this way than several IndexByte calls.
+	end, rest := len(block), []byte(nil)
+	for i := 0; i < len(block); i++ {
+		if block[i] == '\r' && i+1 < len(block) && block[i+1] == '\n' {
+			end, rest = i, block[i+2:]
+			break
+		}
 	}
-	line = bytes.TrimRight(line, " \t\r\n\v\f")
-	if bytes.IndexByte(line, '\r') >= 0 || bytes.IndexByte(line, '\n') >= 0 {
+	line := block[:end]
+	for len(line) > 0 && isWS(line[len(line)-1]) {
+		line = line[:len(line)-1] // trailing whitespace, as waitress strips it
+	}
+	sp1, sp2, spaces, crlfIn := -1, -1, 0, false
+	for i, c := range line {
+		switch c {
+		case ' ':
+			switch spaces {
+			case 0:
+				sp1 = i
+			case 1:
+				sp2 = i
+			}
+			spaces++
+		case '\r', '\n':
+			crlfIn = true
+		}
+	}
+	if crlfIn {
 		return fail(badReq("Bare CR or LF found in HTTP message", "HTTP/1.0"))
 	}
-	sp1 := bytes.IndexByte(line, ' ')
-	if sp1 <= 0 {
+	if sp1 <= 0 || sp2 < 0 || sp2 == sp1+1 || spaces > 2 {
 		return fail(badReq("Start line is invalid", "HTTP/1.0"))
 	}
-	sp2 := bytes.IndexByte(line[sp1+1:], ' ')
-	if sp2 <= 0 {
-		return fail(badReq("Start line is invalid", "HTTP/1.0"))
-	}
-	sp2 += sp1 + 1
 	methodB, targetB, version := line[:sp1], line[sp1+1:sp2], line[sp2+1:]
-	if bytes.IndexByte(version, ' ') >= 0 || !isTokenBytes(methodB) {
+	if !isTokenBytes(methodB) {
 		return fail(badReq("Start line is invalid", "HTTP/1.0"))
 	}
 	for _, c := range methodB {
@@ -313,8 +336,9 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			continue
 		}
 		// The name: token characters up to the colon.
-		colon := 0
+		colon, underscore := 0, false
 		for colon < len(l) && byteClass[l[colon]]&classTchar != 0 {
+			underscore = underscore || l[colon] == '_'
 			colon++
 		}
 		if colon == 0 || colon == len(l) || l[colon] != ':' {
@@ -325,6 +349,9 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 		if !validFieldValueBytes(value) {
 			return badLine(l, badReq("Invalid header", "HTTP/1.0"))
 		}
+		if underscore {
+			name = nil // dropped, as waitress does (a continuation line goes with it)
+		}
 		fields = append(fields, field{name, value})
 	}
 
@@ -334,11 +361,7 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	)
 	for i := range fields {
 		f := &fields[i]
-		if bytes.IndexByte(f.name, '_') >= 0 {
-			f.name = nil // dropped, as waitress does
-			continue
-		}
-		switch len(f.name) {
+		switch len(f.name) { // 0: dropped
 		case 4:
 			if eqFold(f.name, "host") {
 				nHost++
