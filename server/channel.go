@@ -226,11 +226,9 @@ func (s *Server) acquire() bool {
 			return false
 		}
 	}
-	select {
-	case <-s.stopping:
+	if s.stopped.Load() {
 		s.free()
 		return false
-	default:
 	}
 	return true
 }

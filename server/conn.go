@@ -218,10 +218,12 @@ func (c *conn) SetDeadline(t time.Time) error {
 }
 
 func (c *conn) SetReadDeadline(t time.Time) error {
+	d := unixNano(t)
 	c.dmu.Lock()
-	defer c.dmu.Unlock()
-	c.httpDL = unixNano(t)
-	return c.applyDeadlineLocked()
+	c.httpDL = d
+	err := c.applyDeadlineLocked() // does not panic: no defer (4 calls per request)
+	c.dmu.Unlock()
+	return err
 }
 
 func (c *conn) applyDeadlineLocked() error {

@@ -44,6 +44,7 @@ type Server struct {
 	waiting  atomic.Int64  // requests waiting for a slot
 	stopping chan struct{}
 	stopOnce sync.Once
+	stopped  atomic.Bool // set just before stopping is closed: acquire's check per request
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -467,7 +468,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if n := s.waiting.Load(); n > 0 {
 			s.log.Warn(fmt.Sprintf("Canceling %d pending task(s)", n))
 		}
-		s.stopOnce.Do(func() { close(s.stopping) })
+		s.stop()
 		s.hs.Close()
 		s.mu.Lock()
 		var all []*conn
@@ -536,11 +537,19 @@ func (s *Server) awaitFirstRequests(ctx context.Context, fresh []*conn) {
 	}
 }
 
+// stop tells queued requests and waiting writers that the server stops.
+func (s *Server) stop() {
+	s.stopOnce.Do(func() {
+		s.stopped.Store(true)
+		close(s.stopping)
+	})
+}
+
 // Close closes every listener and connection at once.
 func (s *Server) Close() error {
 	s.shutdown.Store(true)
 	s.stopSweeper()
-	s.stopOnce.Do(func() { close(s.stopping) })
+	s.stop()
 	err := s.hs.Close()
 	s.closeListeners()
 	s.removeUnixSocket()
