@@ -79,8 +79,10 @@ func (rw *responseWriter) WriteHeader(code int) {
 		return
 	}
 	if code >= 100 && code <= 199 && code != 101 {
-		if !rw.committed && !rw.drainer {
-			rw.w.WriteHeader(code) // interim response, sent at once by net/http
+		// An interim response, sent at once by net/http; never to an
+		// HTTP/1.0 client (RFC 9110 §15.2: it does not know 1xx).
+		if !rw.committed && !rw.drainer && rw.r.ProtoAtLeast(1, 1) {
+			rw.w.WriteHeader(code)
 		}
 		return
 	}
