@@ -62,6 +62,7 @@ func BenchmarkChannel(b *testing.B) {
 func BenchmarkParseHead(b *testing.B) {
 	for _, tc := range []struct{ name, head string }{
 		{"wrk", "GET /hello HTTP/1.1\r\nHost: 127.0.0.1:18080"},
+		{"upload", "POST /upload HTTP/1.1\r\nHost: 127.0.0.1:18080\r\nContent-Length: 65536\r\nContent-Type: application/octet-stream"},
 		{"browser", "GET /static/app.js?v=3 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\nAccept: */*\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\nReferer: https://example.com/\r\nConnection: keep-alive\r\nCookie: session=0123456789abcdef\r\nSec-Fetch-Dest: script"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -44,9 +44,10 @@ type parsedHead struct {
 // Byte classes, as lookup tables: the header parser runs them over every
 // byte of every request head.
 const (
-	classTchar = 1 << iota // RFC 9110 token character
-	classField             // field-value byte: visible ASCII, obs-text, SP, HT
-	classHost              // reg-name byte (RFC 3986): unreserved, sub-delims, "%"
+	classTchar      = 1 << iota // RFC 9110 token character
+	classField                  // field-value byte: visible ASCII, obs-text, SP, HT
+	classHost                   // reg-name byte (RFC 3986): unreserved, sub-delims, "%"
+	classUnderscore             // "_" alone: a field name with it is dropped
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -60,6 +61,9 @@ var byteClass = func() (t [256]uint8) {
 		}
 		if alnum || strings.IndexByte("!$%&'()*+,-.;=_~", byte(c)) >= 0 {
 			t[c] |= classHost
+		}
+		if c == '_' {
+			t[c] |= classUnderscore
 		}
 	}
 	return t
@@ -147,25 +151,31 @@ func badReq(detail, proto string) *httpError { return &httpError{400, detail, pr
 // point into the block.
 type field struct{ name, value []byte }
 
+// eqFold reports whether b is s, ignoring ASCII case; s must be lower
+// case (the callers' constants are).
 func eqFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		d := s[i]
-		if d >= 'A' && d <= 'Z' {
-			d += 'a' - 'A'
-		}
-		if c != d {
+		if toLower[b[i]] != s[i] {
 			return false
 		}
 	}
 	return true
 }
+
+// toLower maps ASCII upper case letters to lower case, other bytes to
+// themselves.
+var toLower = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 func trimOWSBytes(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
@@ -336,9 +346,9 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			continue
 		}
 		// The name: token characters up to the colon.
-		colon, underscore := 0, false
+		colon, classes := 0, uint8(0)
 		for colon < len(l) && byteClass[l[colon]]&classTchar != 0 {
-			underscore = underscore || l[colon] == '_'
+			classes |= byteClass[l[colon]]
 			colon++
 		}
 		if colon == 0 || colon == len(l) || l[colon] != ':' {
@@ -349,7 +359,7 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 		if !validFieldValueBytes(value) {
 			return badLine(l, badReq("Invalid header", "HTTP/1.0"))
 		}
-		if underscore {
+		if classes&classUnderscore != 0 {
 			name = nil // dropped, as waitress does (a continuation line goes with it)
 		}
 		fields = append(fields, field{name, value})
