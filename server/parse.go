@@ -236,10 +236,6 @@ var trivialMeta = reqMeta{}
 // its stack.
 func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead) {
 	ph.out = dst
-	fail := func(e *httpError) parsedHead {
-		m.err = e
-		return parsedHead{out: dst}
-	}
 	// The request line ends at the first CRLF (the whole block without
 	// one). One pass finds it, the spaces and any other CR or LF: a short
 	// line costs less this way than several IndexByte calls.
@@ -270,26 +266,26 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 		}
 	}
 	if crlfIn {
-		return fail(badReq("Bare CR or LF found in HTTP message", "HTTP/1.0"))
+		return headFail(m, dst, 400, "Bare CR or LF found in HTTP message", "HTTP/1.0")
 	}
 	if sp1 <= 0 || sp2 < 0 || sp2 == sp1+1 || spaces > 2 {
-		return fail(badReq("Start line is invalid", "HTTP/1.0"))
+		return headFail(m, dst, 400, "Start line is invalid", "HTTP/1.0")
 	}
 	methodB, targetB, version := line[:sp1], line[sp1+1:sp2], line[sp2+1:]
 	if !isTokenBytes(methodB) {
-		return fail(badReq("Start line is invalid", "HTTP/1.0"))
+		return headFail(m, dst, 400, "Start line is invalid", "HTTP/1.0")
 	}
 	for _, c := range methodB {
 		if c >= 'a' && c <= 'z' {
-			return fail(badReq(`Malformed HTTP method "`+string(methodB)+`"`, "HTTP/1.0"))
+			return headFailQuoted(m, dst, 400, "Malformed HTTP method ", methodB, "HTTP/1.0")
 		}
 	}
 	if len(version) != 8 || string(version[:5]) != "HTTP/" || version[6] != '.' ||
 		version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9' {
-		return fail(badReq("Start line is invalid", "HTTP/1.0"))
+		return headFail(m, dst, 400, "Start line is invalid", "HTTP/1.0")
 	}
 	if version[5] != '1' {
-		return fail(&httpError{505, `Unsupported HTTP version "` + string(version[5:]) + `"`, "HTTP/1.1"})
+		return headFailQuoted(m, dst, 505, "Unsupported HTTP version ", version[5:], "HTTP/1.1")
 	}
 	proto := "HTTP/1.1"
 	if version[7] == '0' {
@@ -300,16 +296,8 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	// Header lines: split on CRLF, skip empty lines, unfold, validate.
 	var fieldBuf [16]field // a browser sends about a dozen fields
 	fields := fieldBuf[:0]
-	// A line ends at its first LF, which must follow a CR. A line that
-	// passes the checks below holds no CR (the name is a token, the value
-	// field bytes), so a CR is looked for only when a check fails: the
-	// bare CR error comes first, as the line was split on CRLF.
-	badLine := func(l []byte, e *httpError) parsedHead {
-		if bytes.IndexByte(l, '\r') >= 0 {
-			e = badReq(`Bare CR or LF found in header line "`+string(l)+`"`, "HTTP/1.0")
-		}
-		return fail(e)
-	}
+	// A line ends at its first LF, which must follow a CR (a CR elsewhere
+	// is looked for only when a check fails: headFailLine).
 	for len(rest) > 0 {
 		var l []byte
 		if i := bytes.IndexByte(rest, '\n'); i < 0 {
@@ -322,18 +310,18 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			if j := bytes.Index(rest, crlf); j >= 0 {
 				l = rest[:j]
 			}
-			return fail(badReq(`Bare CR or LF found in header line "`+string(l)+`"`, "HTTP/1.0"))
+			return headFailQuoted(m, dst, 400, "Bare CR or LF found in header line ", l, "HTTP/1.0")
 		}
 		if len(l) == 0 {
 			continue
 		}
 		if l[0] == ' ' || l[0] == '\t' {
 			if len(fields) == 0 {
-				return badLine(l, badReq(`Malformed header line "`+string(l)+`"`, "HTTP/1.0"))
+				return headFailLine(m, dst, l, true)
 			}
 			cont := trimOWSBytes(l)
 			if !validFieldValueBytes(cont) {
-				return badLine(l, badReq("Invalid header", "HTTP/1.0"))
+				return headFailLine(m, dst, l, false)
 			}
 			f := &fields[len(fields)-1]
 			if len(f.value) == 0 {
@@ -352,12 +340,12 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			colon++
 		}
 		if colon == 0 || colon == len(l) || l[colon] != ':' {
-			return badLine(l, badReq("Invalid header", "HTTP/1.0"))
+			return headFailLine(m, dst, l, false)
 		}
 		name := l[:colon]
 		value := trimOWSBytes(l[colon+1:])
 		if !validFieldValueBytes(value) {
-			return badLine(l, badReq("Invalid header", "HTTP/1.0"))
+			return headFailLine(m, dst, l, false)
 		}
 		if classes&classUnderscore != 0 {
 			name = nil // dropped, as waitress does (a continuation line goes with it)
@@ -410,14 +398,14 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			}
 		}
 		if nHost > 1 || nCL > 1 || nCT > 1 {
-			return fail(badReq("Duplicate header: "+string(f.name), "HTTP/1.0"))
+			return headFailDuplicate(m, dst, f.name)
 		}
 	}
 
 	// Target checks.
 	for _, c := range targetB {
 		if c < 0x21 || c > 0x7e {
-			return fail(badReq("Bad URI", proto))
+			return headFail(m, dst, 400, "Bad URI", proto)
 		}
 	}
 	t := targetB
@@ -431,7 +419,7 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	for i := 0; i < len(path); i++ {
 		if path[i] == '%' {
 			if i+2 >= len(path) || !ishex(path[i+1]) || !ishex(path[i+2]) {
-				return fail(badReq("Bad URI", proto))
+				return headFail(m, dst, 400, "Bad URI", proto)
 			}
 		}
 	}
@@ -446,11 +434,11 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 		// origin form: always parseable once the escapes are checked
 	case string(methodB) == "CONNECT":
 		if _, err := url.ParseRequestURI("http://" + string(t)); err != nil {
-			return fail(badReq("Bad URI", proto))
+			return headFail(m, dst, 400, "Bad URI", proto)
 		}
 	default:
 		if _, err := url.ParseRequestURI(string(t)); err != nil {
-			return fail(badReq("Bad URI", proto))
+			return headFail(m, dst, 400, "Bad URI", proto)
 		}
 	}
 
@@ -460,11 +448,11 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 
 	// Host.
 	if nHost == 0 && proto == "HTTP/1.1" {
-		return fail(badReq("Missing Host header", "HTTP/1.1"))
+		return headFail(m, dst, 400, "Missing Host header", "HTTP/1.1")
 	}
 	// validHostHeader only reads its argument: no copy of the bytes.
 	if nHost == 1 && !validHostHeader(unsafe.String(unsafe.SliceData(host), len(host))) {
-		return fail(badReq("Invalid Host header", proto))
+		return headFail(m, dst, 400, "Invalid Host header", proto)
 	}
 
 	// Body framing.
@@ -482,13 +470,13 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 						continue
 					}
 					if c != "chunked" {
-						return fail(&httpError{501, "Transfer-Encoding requested is not supported.", proto})
+						return headFail(m, dst, 501, "Transfer-Encoding requested is not supported.", proto)
 					}
 					n++
 				}
 			}
 			if n > 1 {
-				return fail(&httpError{501, "Transfer-Encoding is invalid. Multiple chunked encodings requested.", proto})
+				return headFail(m, dst, 501, "Transfer-Encoding is invalid. Multiple chunked encodings requested.", proto)
 			}
 			chunked = n == 1
 			if chunked && nCL > 0 {
@@ -506,19 +494,19 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	var clen int64
 	if !chunked && nCL == 1 {
 		if len(cl) == 0 {
-			return fail(badReq("Content-Length is invalid", proto))
+			return headFail(m, dst, 400, "Content-Length is invalid", proto)
 		}
 		for _, c := range cl {
 			if c < '0' || c > '9' {
-				return fail(badReq("Content-Length is invalid", proto))
+				return headFail(m, dst, 400, "Content-Length is invalid", proto)
 			}
 			if clen > (1<<62)/10 {
-				return fail(&httpError{413, "exceeds max_body of " + strconv.FormatInt(maxBody, 10), proto})
+				return headFailTooLarge(m, dst, maxBody, proto)
 			}
 			clen = clen*10 + int64(c-'0')
 		}
 		if clen >= maxBody {
-			return fail(&httpError{413, "exceeds max_body of " + strconv.FormatInt(maxBody, 10), proto})
+			return headFailTooLarge(m, dst, maxBody, proto)
 		}
 	}
 	m.chunked = chunked
@@ -602,6 +590,48 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 		ph.clen = clen
 	}
 	return ph
+}
+
+// The error returns of parseHeadInto: out of line, so that the code of
+// the path every valid head takes stays short (with the messages built
+// in place the function was 18 KB of machine code).
+
+//go:noinline
+func headFail(m *reqMeta, dst []byte, code int, detail, proto string) parsedHead {
+	m.err = &httpError{code, detail, proto}
+	return parsedHead{out: dst}
+}
+
+//go:noinline
+func headFailQuoted(m *reqMeta, dst []byte, code int, prefix string, arg []byte, proto string) parsedHead {
+	return headFail(m, dst, code, prefix+`"`+string(arg)+`"`, proto)
+}
+
+//go:noinline
+func headFailDuplicate(m *reqMeta, dst, name []byte) parsedHead {
+	return headFail(m, dst, 400, "Duplicate header: "+string(name), "HTTP/1.0")
+}
+
+//go:noinline
+func headFailTooLarge(m *reqMeta, dst []byte, maxBody int64, proto string) parsedHead {
+	return headFail(m, dst, 413, "exceeds max_body of "+strconv.FormatInt(maxBody, 10), proto)
+}
+
+// headFailLine answers a header line that failed a check: "Malformed
+// header line" (malformed) or "Invalid header". A line that passes the
+// checks holds no CR (the name is a token, the value field bytes), so a CR
+// is looked for only here: the bare CR error comes first, as the line was
+// split on CRLF.
+//
+//go:noinline
+func headFailLine(m *reqMeta, dst, l []byte, malformed bool) parsedHead {
+	switch {
+	case bytes.IndexByte(l, '\r') >= 0:
+		return headFailQuoted(m, dst, 400, "Bare CR or LF found in header line ", l, "HTTP/1.0")
+	case malformed:
+		return headFailQuoted(m, dst, 400, "Malformed header line ", l, "HTTP/1.0")
+	}
+	return headFail(m, dst, 400, "Invalid header", "HTTP/1.0")
 }
 
 var crlf = []byte("\r\n")
