@@ -296,6 +296,9 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	// Header lines: split on CRLF, skip empty lines, unfold, validate.
 	var fieldBuf [16]field // a browser sends about a dozen fields
 	fields := fieldBuf[:0]
+	// verbatim: the head for net/http is the block as it came (checked
+	// below), copied at once instead of rebuilt piece by piece.
+	verbatim := len(line) == end
 	// A line ends at its first LF, which must follow a CR (a CR elsewhere
 	// is looked for only when a check fails: headFailLine).
 	for len(rest) > 0 {
@@ -313,9 +316,11 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 			return headFailQuoted(m, dst, 400, "Bare CR or LF found in header line ", l, "HTTP/1.0")
 		}
 		if len(l) == 0 {
+			verbatim = false
 			continue
 		}
 		if l[0] == ' ' || l[0] == '\t' {
+			verbatim = false
 			if len(fields) == 0 {
 				return headFailLine(m, dst, l, true)
 			}
@@ -349,7 +354,11 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 		}
 		if classes&classUnderscore != 0 {
 			name = nil // dropped, as waitress does (a continuation line goes with it)
+			verbatim = false
 		}
+		// Rebuilt as name ": " value: the same bytes only with one SP
+		// after the colon and nothing trimmed.
+		verbatim = verbatim && len(value) == len(l)-colon-2 && l[colon+1] == ' '
 		fields = append(fields, field{name, value})
 	}
 
@@ -516,6 +525,14 @@ func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) (ph parsedHead)
 	// restored for the handler.
 	hasBody := chunked || clen > 0
 	out := dst
+	// A head with none of the fields rewritten below, its target and
+	// version as net/http is to see them, goes as it came.
+	if verbatim && nExpect+nConn+nCL+nTE == 0 && ts == "" && len(t) == len(targetB) && version[7] <= '1' {
+		out = append(append(out, block...), crlf...)
+		ph.out = out
+		ph.clen = clen
+		return ph
+	}
 	out = append(out, methodB...)
 	out = append(out, ' ')
 	if ts != "" {
