@@ -543,7 +543,7 @@ func (c *conn) feed(data []byte) {
 						c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
 						return
 					}
-					c.gotHead(data[:idx], len(data)-end)
+					c.gotHead(data[:idx], len(data)-end, true)
 					data = data[end:]
 					continue
 				}
@@ -575,7 +575,7 @@ func (c *conn) feed(data []byte) {
 			}
 			head := c.head
 			c.head = nil
-			c.gotHead(head[:end-4], len(data)-(end-old))
+			c.gotHead(head[:end-4], len(data)-(end-old), false)
 			data = data[end-old:]
 		case stBody:
 			n := int64(len(data))
@@ -785,15 +785,21 @@ func (c *conn) bodyErrorOf(m *reqMeta) *httpError {
 
 // gotHead handles a complete header block; more is the number of bytes
 // received after it in the same read (sized into the output buffer).
-func (c *conn) gotHead(block []byte, more int) {
+// inRead: the block, with the CRLFCRLF after it, lies in the socket read
+// buffer feed works on (c.own).
+func (c *conn) gotHead(block []byte, more int, inRead bool) {
 	c.stopHeaderTimer()
 	c.headCount = 0
-	if c.out == nil {
+	// A head that ends its read and goes to net/http as it came (wrk's,
+	// curl's) is read by net/http from the read buffer, as a tail: no
+	// output buffer, no copy.
+	lazy := inRead && more == 0 && c.out == nil && len(c.tail) == 0 && c.own != nil
+	if c.out == nil && !lazy {
 		c.out = getBufSize(len(block) + 128 + more)[:0]
 	}
 	var scratch reqMeta // stays on the stack when trivial
 	m := &scratch
-	ph := parseHeadInto(m, c.out, block, c.srv.opts.MaxRequestBodySize)
+	ph := parseHeadOut(m, c.out, block, c.srv.opts.MaxRequestBodySize, lazy)
 	if m.err != nil {
 		method := "GET"
 		if bytes.HasPrefix(block, []byte("HEAD ")) {
@@ -802,8 +808,16 @@ func (c *conn) gotHead(block []byte, more int) {
 		c.headErrorFor(method, m.err)
 		return
 	}
-	c.out = ph.out
 	c.queued.Add(1)
+	if lazy && ph.verbatim {
+		if m.trivial() {
+			c.tail, c.tailBuf, c.own = block[:len(block)+4], c.own, nil
+			c.st = stHead
+			return
+		}
+		ph.out = append(append(getBufSize(len(block) + 128)[:0], block...), crlf...)
+	}
+	c.out = ph.out
 	if m.trivial() {
 		c.emitString("\r\n")
 		if ph.clen > 0 {
