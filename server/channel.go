@@ -100,32 +100,39 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Request facts (§6, §9, §10).
-	var base environ.Facts
-	if c != nil {
-		base = c.facts()
-		if c.isUnix() {
-			r.RemoteAddr = "localhost"
-		}
-	} else {
-		base = environ.Facts{ScriptName: s.opts.URLPrefix, Scheme: s.opts.URLScheme, ServerName: s.opts.ServerName}
+	if c != nil && c.isUnix() {
+		r.RemoteAddr = "localhost"
 	}
-	facts := base
 	// Without trusted proxies there is only clearing to do, and the
 	// connection layer saw whether a proxy header came at all.
-	if len(s.trust) > 0 || s.opts.ClearUntrustedProxyHeaders && (c == nil || m.proxy) {
-		if he := s.applyProxy(r, c, &facts); he != nil {
-			s.writeError(w, he, "")
-			return
+	if c != nil && len(s.trust) == 0 && !(s.opts.ClearUntrustedProxyHeaders && m.proxy) {
+		// The request's facts are its connection's, which the
+		// connection's context carries. The request is ours (net/http
+		// made it for this handler), so its URL is updated in place.
+		normalizePath(r.URL, s.opts.URLPrefix)
+		if sc := s.opts.URLScheme; sc != "" && r.URL.Scheme != sc {
+			r.URL.Scheme = sc
 		}
-	}
-	normalizePath(r.URL, s.opts.URLPrefix)
-	if c == nil || facts != base {
-		r = environ.WithFacts(r, facts)
-	} else if facts.Scheme != "" && r.URL.Scheme != facts.Scheme {
-		// The connection's context already carries these facts; the
-		// request is ours (net/http made it for this handler), so its
-		// URL is updated in place.
-		r.URL.Scheme = facts.Scheme
+	} else {
+		var base environ.Facts
+		if c != nil {
+			base = c.facts()
+		} else {
+			base = environ.Facts{ScriptName: s.opts.URLPrefix, Scheme: s.opts.URLScheme, ServerName: s.opts.ServerName}
+		}
+		facts := base
+		if len(s.trust) > 0 || s.opts.ClearUntrustedProxyHeaders && (c == nil || m.proxy) {
+			if he := s.applyProxy(r, c, &facts); he != nil {
+				s.writeError(w, he, "")
+				return
+			}
+		}
+		normalizePath(r.URL, s.opts.URLPrefix)
+		if c == nil || facts != base {
+			r = environ.WithFacts(r, facts)
+		} else if facts.Scheme != "" && r.URL.Scheme != facts.Scheme {
+			r.URL.Scheme = facts.Scheme
+		}
 	}
 	if r.Host != "" {
 		r.URL.Host = r.Host

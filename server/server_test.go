@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowaitress/gowaitress/environ"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -737,5 +738,37 @@ func TestBodyAfterHandler(t *testing.T) {
 	<-bodies
 	if b, err := io.ReadAll(first); len(b) != 0 || err != http.ErrBodyReadAfterClose {
 		t.Errorf("late read of the first body: %q, %v", b, err)
+	}
+}
+
+// TestURLScheme: url_scheme is the request's scheme in r.URL and in the
+// environ facts, with and without proxy processing (a trusted proxy's
+// X-Forwarded-Proto overrides it).
+func TestURLScheme(t *testing.T) {
+	for _, tc := range []struct {
+		name, scheme, trusted, head, want string
+	}{
+		{"default", "", "", "", "http"},
+		{"https", "https", "", "", "https"},
+		{"https, untrusted proxy header cleared", "https", "", "X-Forwarded-Proto: http\r\n", "https"},
+		{"trusted X-Forwarded-Proto", "https", "127.0.0.1", "X-Forwarded-Proto: http\r\n", "http"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := DefaultOptions()
+			if tc.scheme != "" {
+				o.URLScheme = tc.scheme
+			}
+			if tc.trusted != "" {
+				o.TrustedProxy = []string{tc.trusted}
+			}
+			_, addr, _ := testServer(t, o, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, r.URL.Scheme+" "+environ.Scheme(r))
+			}), nil)
+			c := dial(t, "tcp", addr)
+			_, body := roundTrip(t, c, bufio.NewReader(c), "GET / HTTP/1.1\r\nHost: x\r\n"+tc.head+"\r\n")
+			if want := tc.want + " " + tc.want; body != want {
+				t.Errorf("r.URL.Scheme and environ.Scheme: %q, want %q", body, want)
+			}
+		})
 	}
 }
