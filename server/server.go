@@ -537,7 +537,8 @@ func (s *Server) awaitFirstRequests(ctx context.Context, fresh []*conn) {
 	}
 }
 
-// stop tells queued requests and waiting writers that the server stops.
+// stop ends the waits for an application slot (acquire, free): the server
+// stops.
 func (s *Server) stop() {
 	s.stopOnce.Do(func() {
 		s.stopped.Store(true)
