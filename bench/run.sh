@@ -6,6 +6,12 @@
 # keep-alive connections (each a fresh process, medians of ROUNDS).
 #
 #   bash bench/run.sh            # ROUNDS=7 DURATION=3s IDLE=5000
+#   PIN=1 bash bench/run.sh      # servers on the first half of the CPUs,
+#                                # wrk on the other half (taskset)
+# PIN=1 keeps the load generator off the servers' cores, so that the
+# ratios show the servers' own cost rather than how they share CPUs with
+# wrk (most useful with many cores). Off by default: the target is
+# measured without it.
 # Needs wrk (Debian: apt-get install wrk). Not a test: numbers depend on
 # the machine; the target is a ratio of at least 0.9 on every scenario.
 # For profiling, the same scenarios run in-process as Go benchmarks:
@@ -17,9 +23,16 @@ ROUNDS=${ROUNDS:-7}
 DURATION=${DURATION:-3s}
 THREADS=${THREADS:-2}
 IDLE=${IDLE:-5000}
+PIN=${PIN:-0}
 A=127.0.0.1:18080 # gowaitress
 B=127.0.0.1:18081 # net/http
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
+srvcpu=() wrkcpu=()
+if [ "$PIN" = 1 ]; then
+  ncpu=$(nproc); half=$((ncpu / 2))
+  (( half >= 1 )) || { echo "PIN=1 needs at least 2 CPUs" >&2; exit 1; }
+  srvcpu=(taskset -c "0-$((half - 1))"); wrkcpu=(taskset -c "$half-$((ncpu - 1))")
+fi
 ulimit -n 65536 2>/dev/null || true
 bin=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
@@ -28,14 +41,14 @@ go build -o "$bin/idleconns" ./bench/cmd/idleconns
 # The kernel's TCP settings change the cost of many small writes (each
 # socket write is at most send_bytes): bbr without the fq qdisc paces
 # inside TCP with a timer, which makes each write dearer than with cubic.
-echo "cpus $(nproc), tcp_congestion_control $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo ?), default_qdisc $(cat /proc/sys/net/core/default_qdisc 2>/dev/null || echo ?)"
-"$bin/benchserver" -server gowaitress -addr $A & PA=$!
-"$bin/benchserver" -server nethttp -addr $B & PB=$!
+echo "cpus $(nproc)${srvcpu[*]:+ (servers: ${srvcpu[*]}, wrk: ${wrkcpu[*]})}, tcp_congestion_control $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo ?), default_qdisc $(cat /proc/sys/net/core/default_qdisc 2>/dev/null || echo ?)"
+"${srvcpu[@]}" "$bin/benchserver" -server gowaitress -addr $A & PA=$!
+"${srvcpu[@]}" "$bin/benchserver" -server nethttp -addr $B & PB=$!
 sleep 1
 
 rps() { # addr path wrk-args...
   local addr=$1 path=$2; shift 2
-  wrk -t"$THREADS" -d"$DURATION" "$@" "http://$addr$path" 2>/dev/null | awk '/^Requests\/sec:/ {print $2}'
+  "${wrkcpu[@]}" wrk -t"$THREADS" -d"$DURATION" "$@" "http://$addr$path" 2>/dev/null | awk '/^Requests\/sec:/ {print $2}'
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
