@@ -71,7 +71,7 @@ func BenchmarkParseHead(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var m reqMeta
-				parseHeadInto(&m, dst, block, 1<<30)
+				parseHeadInto(&m, dst, block, 1<<30, false)
 			}
 		})
 	}

@@ -799,7 +799,7 @@ func (c *conn) gotHead(block []byte, more int, inRead bool) {
 	}
 	var scratch reqMeta // stays on the stack when trivial
 	m := &scratch
-	ph := parseHeadOut(m, c.out, block, c.srv.opts.MaxRequestBodySize, lazy)
+	ph := parseHeadInto(m, c.out, block, c.srv.opts.MaxRequestBodySize, lazy)
 	if m.err != nil {
 		method := "GET"
 		if bytes.HasPrefix(block, []byte("HEAD ")) {
@@ -809,13 +809,11 @@ func (c *conn) gotHead(block []byte, more int, inRead bool) {
 		return
 	}
 	c.queued.Add(1)
-	if lazy && ph.verbatim {
-		if m.trivial() {
-			c.tail, c.tailBuf, c.own = block[:len(block)+4], c.own, nil
-			c.st = stHead
-			return
-		}
-		ph.out = append(append(getBufSize(len(block) + 128)[:0], block...), crlf...)
+	if lazy && ph.out == nil {
+		// Left where it lies: net/http reads it as the tail.
+		c.tail, c.tailBuf, c.own = block[:len(block)+4], c.own, nil
+		c.st = stHead
+		return
 	}
 	c.out = ph.out
 	if m.trivial() {

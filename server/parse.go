@@ -39,8 +39,6 @@ type parsedHead struct {
 	out     []byte // dst with the sanitized head for net/http appended (without the final CRLF)
 	clen    int64  // body length for Content-Length framing, -1 when chunked, 0 when none
 	chunked bool
-	// verbatim: out is dst, the block and a CRLF (see parseHeadOut).
-	verbatim bool
 }
 
 // Byte classes, as lookup tables: the header parser runs them over every
@@ -216,7 +214,7 @@ func isTokenBytes(s []byte) bool {
 // ph.out is dst unchanged.
 func parseHead(dst, block []byte, maxBody int64) (ph parsedHead) {
 	m := &reqMeta{}
-	ph = parseHeadInto(m, dst, block, maxBody)
+	ph = parseHeadInto(m, dst, block, maxBody, false)
 	ph.meta = m
 	return ph
 }
@@ -236,15 +234,12 @@ var trivialMeta = reqMeta{}
 //
 // ph.meta is left nil: m is not stored anywhere, so a caller's m can stay on
 // its stack.
-func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64) parsedHead {
-	return parseHeadOut(m, dst, block, maxBody, false)
-}
-
-// parseHeadOut is parseHeadInto. With lazy (dst is then nil) a head that
-// goes to net/http as it came (ph.verbatim) is not copied: ph.out stays
-// nil, and the caller hands net/http the block and its CRLF where they
-// lie. Any other head is built in a pooled buffer.
-func parseHeadOut(m *reqMeta, dst, block []byte, maxBody int64, lazy bool) (ph parsedHead) {
+//
+// With lazy (dst is then nil) a head with a trivial meta that goes to
+// net/http as it came is not copied: ph.out stays nil, and the caller
+// hands net/http the block and its CRLF where they lie. Any other head is
+// built in a pooled buffer.
+func parseHeadInto(m *reqMeta, dst, block []byte, maxBody int64, lazy bool) (ph parsedHead) {
 	ph.out = dst
 	// The request line ends at the first CRLF (the whole block without
 	// one). One pass finds it, the spaces and any other CR or LF: a short
@@ -536,16 +531,18 @@ func parseHeadOut(m *reqMeta, dst, block []byte, maxBody int64, lazy bool) (ph p
 	hasBody := chunked || clen > 0
 	out := dst
 	// A head with none of the fields rewritten below, its target and
-	// version as net/http is to see them, goes as it came.
-	if verbatim && nExpect+nConn+nCL+nTE == 0 && ts == "" && len(t) == len(targetB) && version[7] <= '1' {
-		ph.verbatim = true
-		if !lazy {
-			ph.out = append(append(out, block...), crlf...)
-		}
-		return ph // no body: no Content-Length, no Transfer-Encoding
+	// version as net/http is to see them, goes as it came (it has no
+	// body: no Content-Length, no Transfer-Encoding).
+	verbatim = verbatim && nExpect+nConn+nCL+nTE == 0 && ts == "" && len(t) == len(targetB) && version[7] <= '1'
+	if verbatim && lazy && m.trivial() {
+		return ph
 	}
 	if lazy {
 		out = getBufSize(len(block) + 128)[:0]
+	}
+	if verbatim {
+		ph.out = append(append(out, block...), crlf...)
+		return ph
 	}
 	out = append(out, methodB...)
 	out = append(out, ' ')
