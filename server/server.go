@@ -52,7 +52,8 @@ type Server struct {
 	open      int
 	atLimit   bool
 	lnClosed  bool
-	accepting int // Accept calls in the kernel (closeListeners waits for them)
+	lnDone    chan struct{} // closed with lnClosed: ends an accept backoff's sleep
+	accepting int           // Accept calls in the kernel or in a backoff (closeListeners waits for them)
 
 	serveMu   sync.Mutex
 	serving   bool
@@ -129,6 +130,7 @@ func newServer(handler http.Handler, opts Options, prev *Server) (*Server, error
 		stopping: make(chan struct{}),
 		conns:    make(map[*conn]struct{}),
 		sweepEnd: make(chan struct{}),
+		lnDone:   make(chan struct{}),
 		started:  time.Now(),
 		revived:  make(chan *conn),
 
@@ -569,7 +571,10 @@ func (s *Server) stopSweeper() {
 
 func (s *Server) closeListeners() {
 	s.mu.Lock()
-	s.lnClosed = true
+	if !s.lnClosed {
+		s.lnClosed = true
+		close(s.lnDone)
+	}
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	for _, l := range s.listeners {
@@ -640,6 +645,11 @@ func (l *limitListener) Close() error {
 	return l.closeErr
 }
 
+// Accept calls that fail for want of descriptors (EMFILE, ENFILE) are
+// retried after a wait that starts at acceptBackoffMin and doubles up to
+// acceptBackoffMax, as net/http's own loop does (variables for a test).
+var acceptBackoffMin, acceptBackoffMax = 5 * time.Millisecond, time.Second
+
 func (l *limitListener) Accept() (net.Conn, error) {
 	s := l.s
 	s.mu.Lock()
@@ -654,7 +664,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	if closed {
 		return nil, net.ErrClosed
 	}
-	delay := 5 * time.Millisecond
+	delay := acceptBackoffMin
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
@@ -663,9 +673,20 @@ func (l *limitListener) Accept() (net.Conn, error) {
 				if s.opts.LogSocketErrors {
 					s.log.Warn("server accept() threw an exception", zap.Error(err))
 				}
-				time.Sleep(delay)
-				if delay *= 2; delay > time.Second {
-					delay = time.Second
+				// Out of descriptors: wait for some to be freed, but not
+				// past closeListeners, which waits for this Accept.
+				t := time.NewTimer(delay)
+				select {
+				case <-t.C:
+				case <-s.lnDone:
+					t.Stop()
+					s.mu.Lock()
+					s.acceptDone()
+					s.mu.Unlock()
+					return nil, net.ErrClosed
+				}
+				if delay *= 2; delay > acceptBackoffMax {
+					delay = acceptBackoffMax
 				}
 				continue
 			}
