@@ -645,7 +645,7 @@ func (c *conn) feed(data []byte) {
 			for len(sz) > 1 && sz[0] == '0' {
 				sz = sz[1:] // leading zeros are digits like any other
 			}
-			if len(sz) == 0 || len(sz) > 15 {
+			if len(sz) == 0 {
 				c.bodyError(badReq("Invalid chunk size", c.cur.proto))
 				return
 			}
@@ -655,10 +655,18 @@ func (c *conn) feed(data []byte) {
 					c.bodyError(badReq("Invalid chunk size", c.cur.proto))
 					return
 				}
-				size = size<<4 | int64(unhex(ch))
+				size = size<<4 | int64(unhex(ch)) // overflow: see below
 			}
 			if len(ext) > 0 && !validChunkExt(string(ext)) {
 				c.bodyError(badReq("Invalid chunk extension", c.cur.proto))
+				return
+			}
+			// A chunk that cannot fit in max_request_body_size is refused
+			// now, as a Content-Length is, with the 413 that waitress
+			// gives once it has counted that many bytes; so is a size of
+			// more than 15 significant hex digits (2^60 and more).
+			if len(sz) > 15 || size >= o.MaxRequestBodySize-c.bodyCount {
+				c.bodyError(tooLarge(o.MaxRequestBodySize, c.cur.proto))
 				return
 			}
 			if size == 0 {
@@ -731,7 +739,7 @@ func unhex(c byte) byte {
 func (c *conn) countBody(n int64) bool {
 	c.bodyCount += n
 	if c.bodyCount >= c.srv.opts.MaxRequestBodySize {
-		c.bodyError(&httpError{413, "exceeds max_body of " + strconv.FormatInt(c.srv.opts.MaxRequestBodySize, 10), c.cur.proto})
+		c.bodyError(tooLarge(c.srv.opts.MaxRequestBodySize, c.cur.proto))
 		return false
 	}
 	return true

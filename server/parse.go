@@ -147,6 +147,11 @@ func validHostHeader(h string) bool {
 
 func badReq(detail, proto string) *httpError { return &httpError{400, detail, proto} }
 
+// tooLarge is the 413 for a body of max_request_body_size (max) or more.
+func tooLarge(max int64, proto string) *httpError {
+	return &httpError{413, "exceeds max_body of " + strconv.FormatInt(max, 10), proto}
+}
+
 // field is one header field of the block being parsed; name and value
 // point into the block.
 type field struct{ name, value []byte }
