@@ -69,6 +69,7 @@ type conn struct {
 	closed     atomic.Bool // Close or abort ran
 	sawEOF     atomic.Bool
 	park       atomic.Int32  // parkNone, parkRequested, parkClosing or parkWaiting (park.go)
+	rd         atomic.Uint32 // rdSocket | rdAborted: see SetReadDeadline
 	served     atomic.Uint32 // handlers completed, moved into the server's total by forget
 
 	// Parser state: used only by the goroutine net/http reads from.
@@ -217,14 +218,46 @@ func (c *conn) SetDeadline(t time.Time) error {
 	return c.raw.SetWriteDeadline(t)
 }
 
+// conn.rd bits.
+const (
+	rdSocket  = 1 << iota // a Read is reading from the socket, or about to
+	rdAborted             // a deadline long past is set, maybe not on the socket
+)
+
+// longPast: deadlines before 2001 are net/http's aLongTimeAgo (the Unix
+// epoch + 1 s), with which it aborts its background read.
+const longPast = 1e18
+
+// SetReadDeadline combines t with the request header deadline. A deadline
+// long past is how net/http ends the one-byte background read it keeps
+// going while every handler runs, and then clears it again: two changes of
+// the socket's deadline per request. Most of the time that read has not
+// reached the socket yet (a fast handler is done first), so such a
+// deadline is only noted (rdAborted), and the Read returns the timeout
+// without the socket; only a Read on the socket (rdSocket) needs the
+// socket's deadline. Both bits live in one word, so that either the
+// Read sees rdAborted or this sees rdSocket. A hijacked connection's
+// deadlines always go to the socket, which its handler reads directly.
 func (c *conn) SetReadDeadline(t time.Time) error {
 	d := unixNano(t)
+	var err error
 	c.dmu.Lock()
 	c.httpDL = d
-	err := c.applyDeadlineLocked() // does not panic: no defer (4 calls per request)
+	if d > 0 && d < longPast && !c.hijacked.Load() {
+		if c.rd.Or(rdAborted)&rdSocket != 0 {
+			err = c.applyDeadlineLocked()
+		}
+	} else {
+		c.rd.And(^uint32(rdAborted))
+		err = c.applyDeadlineLocked() // does not panic: no defer (4 calls per request)
+	}
 	c.dmu.Unlock()
 	return err
 }
+
+// errReadAborted is a Read's error after a deadline long past that did
+// not go to the socket: a timeout, as the socket would have returned.
+var errReadAborted error = &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
 
 func (c *conn) applyDeadlineLocked() error {
 	d := c.httpDL
@@ -289,7 +322,12 @@ func (c *conn) Read(p []byte) (int, error) {
 		if c.st == stBody && len(p) >= int(c.srv.opts.RecvBytes) {
 			direct = p
 		}
+		if c.rd.Or(rdSocket)&rdAborted != 0 {
+			c.rd.And(^uint32(rdSocket))
+			return 0, errReadAborted
+		}
 		n, err := c.sockRead(direct)
+		c.rd.And(^uint32(rdSocket))
 		if n > 0 {
 			return n, nil // body bytes read straight into p; an error comes back on the next Read
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -775,5 +776,60 @@ func TestURLScheme(t *testing.T) {
 				t.Errorf("r.URL.Scheme and environ.Scheme: %q, want %q", body, want)
 			}
 		})
+	}
+}
+
+// TestHijack: an app that hijacks the connection speaks its own protocol
+// on it, and a read deadline long past (what net/http itself uses to end
+// its background read) still interrupts the app's blocked read of the
+// hijacked connection.
+func TestHijack(t *testing.T) {
+	readErr := make(chan error, 1)
+	_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nc, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer nc.Close()
+		io.WriteString(nc, "HELLO\n")
+		line, err := brw.ReadString('\n')
+		if err != nil || line != "ping\n" {
+			t.Errorf("hijacked read: %q, %v", line, err)
+			return
+		}
+		io.WriteString(nc, "pong\n")
+		// The client now sends nothing: a read blocks until the deadline.
+		done := make(chan error, 1)
+		go func() {
+			_, err := nc.Read(make([]byte, 1))
+			done <- err
+		}()
+		time.Sleep(50 * time.Millisecond) // let the read block on the socket
+		nc.SetReadDeadline(time.Unix(1, 0))
+		select {
+		case err := <-done:
+			readErr <- err
+		case <-time.After(10 * time.Second):
+			readErr <- errors.New("the read was not interrupted")
+		}
+	}), nil)
+	c := dial(t, "tcp", addr)
+	io.WriteString(c, "GET /raw HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(c)
+	if line, err := br.ReadString('\n'); err != nil || line != "HELLO\n" {
+		t.Fatalf("got %q, %v", line, err)
+	}
+	io.WriteString(c, "ping\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "pong\n" {
+		t.Fatalf("got %q, %v", line, err)
+	}
+	select {
+	case err := <-readErr:
+		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			t.Errorf("read after a deadline long past: %v, want a timeout", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("handler did not finish")
 	}
 }
