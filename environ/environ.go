@@ -112,7 +112,7 @@ type factsCtx struct {
 }
 
 func (c *factsCtx) Value(key any) any {
-	if key == (ctxKey{}) {
+	if _, ok := key.(ctxKey); ok { // a type test: == would call runtime.efaceeq
 		return &c.f
 	}
 	return c.Context.Value(key)

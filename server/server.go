@@ -88,7 +88,7 @@ type connCtx struct {
 }
 
 func (x *connCtx) Value(key any) any {
-	if key == (connKey{}) {
+	if _, ok := key.(connKey); ok { // a type test: == would call runtime.efaceeq
 		return x.c
 	}
 	return x.Context.Value(key)
