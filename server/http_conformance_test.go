@@ -23,6 +23,8 @@ import (
 	"github.com/gowaitress/gowaitress/config"
 	"github.com/gowaitress/gowaitress/pastedeploy"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 type confFile struct {
@@ -470,6 +472,7 @@ type confServer struct {
 	addr string
 	unix string
 	done chan error
+	logs *observer.ObservedLogs // warnings and errors
 }
 
 func freePort(t *testing.T, network, host string) int {
@@ -553,7 +556,12 @@ func startConfServer(t *testing.T, opts map[string]string) *confServer {
 	if !ok {
 		t.Fatalf("LoadServer returned %T", ps)
 	}
-	as.Options.Logger = zap.NewNop()
+	// net/http recovers a panic of the connection's goroutine (our
+	// connection layer runs in it) and logs it through ErrorLog: stop
+	// fails the case on such a line.
+	core, logs := observer.New(zapcore.WarnLevel)
+	as.Options.Logger = zap.New(core)
+	cs.logs = logs
 	cs.done = make(chan error, 1)
 	go func() { cs.done <- as.Serve(app) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -587,6 +595,9 @@ func (cs *confServer) stop(t *testing.T) {
 	case <-cs.done:
 	case <-time.After(10 * time.Second):
 		t.Errorf("Serve did not return")
+	}
+	for _, e := range cs.logs.FilterMessageSnippet("panic serving").All() {
+		t.Errorf("recovered panic: %s", e.Message)
 	}
 }
 
