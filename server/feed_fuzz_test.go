@@ -28,21 +28,8 @@ import (
 //
 //	go test ./server -run '^$' -fuzz FuzzFeed -fuzztime 60s
 func FuzzFeed(f *testing.F) {
-	if data, err := os.ReadFile("testdata/conformance/http/cases.json"); err == nil {
-		var cf confFile
-		if json.Unmarshal(data, &cf) == nil {
-			for _, cs := range cf.Cases {
-				var b strings.Builder
-				for _, s := range cs.Send {
-					for range max(s.Repeat, 1) {
-						b.WriteString(s.Data)
-					}
-				}
-				if b.Len() <= 1<<16 {
-					f.Add(uint8(0), false, []byte(b.String()))
-				}
-			}
-		}
+	for _, raw := range conformanceRaws(1 << 16) {
+		f.Add(uint8(0), false, raw)
 	}
 	f.Add(uint8(7), true, []byte("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"))
 	f.Add(uint8(3), false, []byte("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.0\r\n\r\n"))
@@ -101,4 +88,28 @@ func FuzzFeed(f *testing.F) {
 			t.Fatalf("bytes passed on without a request: %q", stream)
 		}
 	})
+}
+
+// conformanceRaws returns the bytes each HTTP conformance case sends (its
+// sends joined, repeats expanded), those of at most limit bytes: fuzz seeds.
+func conformanceRaws(limit int) [][]byte {
+	data, err := os.ReadFile("testdata/conformance/http/cases.json")
+	if err != nil {
+		return nil
+	}
+	var cf confFile
+	if json.Unmarshal(data, &cf) != nil {
+		return nil
+	}
+	var raws [][]byte
+	for _, cs := range cf.Cases {
+		var b strings.Builder
+		for _, s := range cs.Send {
+			b.WriteString(strings.Repeat(s.Data, max(s.Repeat, 1)))
+		}
+		if b.Len() <= limit {
+			raws = append(raws, []byte(b.String()))
+		}
+	}
+	return raws
 }

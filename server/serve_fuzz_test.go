@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -63,21 +62,8 @@ func fuzzServerAddr(t *testing.T) (string, *observer.ObservedLogs) {
 //
 //	go test ./server -run '^$' -fuzz FuzzServe -fuzztime 60s
 func FuzzServe(f *testing.F) {
-	if data, err := os.ReadFile("testdata/conformance/http/cases.json"); err == nil {
-		var cf confFile
-		if json.Unmarshal(data, &cf) == nil {
-			for _, cs := range cf.Cases {
-				var b strings.Builder
-				for _, s := range cs.Send {
-					for range max(s.Repeat, 1) {
-						b.WriteString(s.Data)
-					}
-				}
-				if b.Len() <= 4096 {
-					f.Add([]byte(b.String()))
-				}
-			}
-		}
+	for _, raw := range conformanceRaws(4096) {
+		f.Add(raw)
 	}
 	f.Add([]byte("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
