@@ -568,7 +568,7 @@ func (c *conn) feed(data []byte) {
 				}
 				data = data[i:]
 				if int64(c.headCount) >= o.MaxRequestHeaderSize {
-					c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+					c.headError(headerTooLarge(o.MaxRequestHeaderSize))
 					return
 				}
 				if len(data) == 0 {
@@ -578,7 +578,7 @@ func (c *conn) feed(data []byte) {
 				if idx := bytes.Index(data, crlfcrlf); idx >= 0 {
 					end := idx + 4
 					if int64(c.headCount+end) >= o.MaxRequestHeaderSize {
-						c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+						c.headError(headerTooLarge(o.MaxRequestHeaderSize))
 						return
 					}
 					c.gotHead(data[:idx], len(data)-end, true)
@@ -587,7 +587,7 @@ func (c *conn) feed(data []byte) {
 				}
 				c.head = append(make([]byte, 0, len(data)+256), data...)
 				if int64(c.headCount+len(c.head)) >= o.MaxRequestHeaderSize {
-					c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+					c.headError(headerTooLarge(o.MaxRequestHeaderSize))
 					return
 				}
 				c.startHeaderTimer()
@@ -602,13 +602,13 @@ func (c *conn) feed(data []byte) {
 			idx := bytes.Index(c.head[start:], crlfcrlf)
 			if idx < 0 {
 				if int64(c.headCount+len(c.head)) >= o.MaxRequestHeaderSize {
-					c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+					c.headError(headerTooLarge(o.MaxRequestHeaderSize))
 				}
 				return
 			}
 			end := start + idx + 4
 			if int64(c.headCount+end) >= o.MaxRequestHeaderSize {
-				c.headError(&httpError{431, "exceeds max_header of " + strconv.FormatInt(o.MaxRequestHeaderSize, 10), "HTTP/1.0"})
+				c.headError(headerTooLarge(o.MaxRequestHeaderSize))
 				return
 			}
 			head := c.head

@@ -152,6 +152,12 @@ func tooLarge(max int64, proto string) *httpError {
 	return &httpError{413, "exceeds max_body of " + strconv.FormatInt(max, 10), proto}
 }
 
+// headerTooLarge is the 431 for a header block of max_request_header_size
+// (max) bytes or more.
+func headerTooLarge(max int64) *httpError {
+	return &httpError{431, "exceeds max_header of " + strconv.FormatInt(max, 10), "HTTP/1.0"}
+}
+
 // field is one header field of the block being parsed; name and value
 // point into the block.
 type field struct{ name, value []byte }
@@ -647,7 +653,8 @@ func headFailDuplicate(m *reqMeta, dst, name []byte) parsedHead {
 
 //go:noinline
 func headFailTooLarge(m *reqMeta, dst []byte, maxBody int64, proto string) parsedHead {
-	return headFail(m, dst, 413, "exceeds max_body of "+strconv.FormatInt(maxBody, 10), proto)
+	m.err = tooLarge(maxBody, proto)
+	return parsedHead{out: dst}
 }
 
 // headFailLine answers a header line that failed a check: "Malformed
