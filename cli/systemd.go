@@ -5,9 +5,7 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
-	"unsafe"
 )
 
 // notifier tells systemd about the service's state (sd_notify) when it runs
@@ -65,13 +63,4 @@ func (n *notifier) readyWhenListening(srv any) {
 		return
 	}
 	n.ready()
-}
-
-// monotonicMicros reads CLOCK_MONOTONIC, the clock systemd compares
-// MONOTONIC_USEC with.
-func monotonicMicros() int64 {
-	var ts syscall.Timespec
-	const clockMonotonic = 1
-	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic, uintptr(unsafe.Pointer(&ts)), 0)
-	return ts.Sec*1_000_000 + ts.Nsec/1000
 }

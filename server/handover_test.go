@@ -43,7 +43,7 @@ func startServer(t *testing.T, h http.Handler, o Options) (*Server, <-chan error
 // port, not listening: what a process manager passes to a server.
 func boundSocket(t *testing.T) int {
 	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := sysSocket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func listenTCP(a listenAddr, backlog int) (net.Listener, error) {
 		sa = s6
 	}
 	name := net.JoinHostPort(a.ip.String(), strconv.Itoa(a.port))
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	fd, err := sysSocket(family, syscall.SOCK_STREAM, syscall.IPPROTO_TCP)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: socket: %w", name, err)
 	}
@@ -205,7 +205,7 @@ func listenUnix(path string, perms os.FileMode, backlog int) (net.Listener, erro
 			return nil, fmt.Errorf("unix_socket %s: %w", path, err)
 		}
 	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := sysSocket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return nil, fmt.Errorf("unix_socket %s: socket: %w", path, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"net"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // Parking idle keep-alive connections (beyond waitress).
@@ -75,12 +74,11 @@ func (c *conn) waitParked() {
 	readable := false
 	err := c.rc.Read(func(fd uintptr) bool {
 		var b [1]byte
-		n, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
-			syscall.MSG_PEEK, 0, 0)
+		n, _, e := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK)
 		if e == syscall.EAGAIN || e == syscall.EINTR {
 			return false
 		}
-		readable = e == 0 && n > 0 // 0: the client closed
+		readable = e == nil && n > 0 // 0: the client closed
 		return true
 	})
 	c.park.Store(parkNone)
