@@ -1,0 +1,124 @@
+package server
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// checkFastHead fails t when fastHead accepts a head that parseHeadInto
+// would reject, rewrite or annotate, or gives another protocol.
+func checkFastHead(t *testing.T, block []byte) string {
+	t.Helper()
+	proto := fastHead(block)
+	if proto == "" {
+		return ""
+	}
+	var m reqMeta
+	ph := parseHeadInto(&m, nil, block, 1<<40, true)
+	switch {
+	case m.err != nil:
+		t.Fatalf("fastHead accepted %q, parseHeadInto answers %d %q", block, m.err.code, m.err.detail)
+	case !m.trivial():
+		t.Fatalf("fastHead accepted %q, parseHeadInto has something to tell the channel: %+v", block, m)
+	case ph.out != nil:
+		t.Fatalf("fastHead accepted %q, parseHeadInto rewrites it to %q", block, ph.out)
+	case ph.clen != 0 || ph.chunked:
+		t.Fatalf("fastHead accepted %q, parseHeadInto frames a body (clen %d, chunked %v)", block, ph.clen, ph.chunked)
+	case m.proto != proto:
+		t.Fatalf("fastHead(%q) = %q, parseHeadInto says %q", block, proto, m.proto)
+	}
+	var m2 reqMeta
+	ph = parseHeadInto(&m2, []byte("x"), block, 1<<40, false)
+	if want := "x" + string(block) + "\r\n"; string(ph.out) != want {
+		t.Fatalf("fastHead accepted %q, parseHeadInto (not lazy) makes %q", block, ph.out)
+	}
+	return proto
+}
+
+var fastHeadCases = []struct {
+	name, head string
+	want       string // "": left to the full parser
+}{
+	{"wrk", "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080", "HTTP/1.1"},
+	{"curl", "GET /a/b?x=1&y=%20 HTTP/1.1\r\nHost: localhost:6543\r\nUser-Agent: curl/8.5.0\r\nAccept: */*", "HTTP/1.1"},
+	{"browser", "GET /static/app.css HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n" +
+		"Accept: text/css,*/*;q=0.1\r\nAccept-Language: en-GB,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n" +
+		"Referer: https://example.com/\r\nCookie: a=b; c=d\r\nSec-Fetch-Dest: style\r\nIf-None-Match: \"abc\"", "HTTP/1.1"},
+	{"HTTP/1.0 without Host", "GET / HTTP/1.0", "HTTP/1.0"},
+	{"HTTP/1.0 with Host", "HEAD /x HTTP/1.0\r\nHost: a", "HTTP/1.0"},
+	{"IPv6 host", "GET / HTTP/1.1\r\nHost: [::1]:8080", "HTTP/1.1"},
+	{"empty value", "GET / HTTP/1.1\r\nHost: a\r\nX-Empty: ", "HTTP/1.1"},
+	{"obs-text value", "GET / HTTP/1.1\r\nHost: a\r\nX-T: caf\xc3\xa9", "HTTP/1.1"},
+	{"DELETE", "DELETE /items/1 HTTP/1.1\r\nHost: a", "HTTP/1.1"},
+
+	{"no Host", "GET / HTTP/1.1\r\nAccept: */*", ""},
+	{"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b", ""},
+	{"bad Host", "GET / HTTP/1.1\r\nHost: a b", ""},
+	{"lower-case method", "get / HTTP/1.1\r\nHost: a", ""},
+	{"absolute target", "GET http://a/ HTTP/1.1\r\nHost: a", ""},
+	{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: a", ""},
+	{"fragment", "GET /a#b HTTP/1.1\r\nHost: a", ""},
+	{"bad escape", "GET /%zz HTTP/1.1\r\nHost: a", ""},
+	{"short escape", "GET /a%4 HTTP/1.1\r\nHost: a", ""},
+	{"HTTP/1.2", "GET / HTTP/1.2\r\nHost: a", ""},
+	{"HTTP/2.0", "GET / HTTP/2.0\r\nHost: a", ""},
+	{"trailing space", "GET / HTTP/1.1 \r\nHost: a", ""},
+	{"two spaces", "GET  / HTTP/1.1\r\nHost: a", ""},
+	{"underscore", "GET / HTTP/1.1\r\nHost: a\r\nX_Foo: 1", ""},
+	{"no space after colon", "GET / HTTP/1.1\r\nHost:a", ""},
+	{"two spaces after colon", "GET / HTTP/1.1\r\nHost:  a", ""},
+	{"trailing whitespace", "GET / HTTP/1.1\r\nHost: a\t", ""},
+	{"continuation", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n 2", ""},
+	{"bare LF", "GET / HTTP/1.1\nHost: a", ""},
+	{"bare CR in value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r2", ""},
+	{"control byte", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\x012", ""},
+	{"empty line", "GET / HTTP/1.1\r\nHost: a\r\n\r\nX-A: 1", ""},
+	{"Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0", ""},
+	{"Transfer-Encoding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked", ""},
+	{"Expect", "GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue", ""},
+	{"Connection", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close", ""},
+	{"Content-Type", "GET / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain", ""},
+	{"Forwarded", "GET / HTTP/1.1\r\nHost: a\r\nforwarded: for=1.2.3.4", ""},
+	{"X-Forwarded-For", "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4", ""},
+	{"X-Forwarded-Proto", "GET / HTTP/1.1\r\nHost: a\r\nX-FORWARDED-PROTO: https", ""},
+	{"X-Forwarded-Host", "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Host: b", ""},
+	{"X-Forwarded-Port", "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Port: 1", ""},
+	{"X-Forwarded-By", "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-By: 1.2.3.4", ""},
+	{"ends with CRLF", "GET / HTTP/1.1\r\nHost: a\r\n", ""},
+}
+
+// TestFastHead: the common heads take the fast path, the others are left
+// to the full parser, and every head taken is one parseHeadInto passes on
+// unchanged.
+func TestFastHead(t *testing.T) {
+	for _, tc := range fastHeadCases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := checkFastHead(t, []byte(tc.head)); got != tc.want {
+				t.Errorf("fastHead(%q) = %q, want %q", tc.head, got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzFastHead checks, for arbitrary header blocks, that fastHead never
+// accepts a head the full parser would treat otherwise.
+//
+//	go test ./server -run '^$' -fuzz FuzzFastHead -fuzztime 2m
+func FuzzFastHead(f *testing.F) {
+	for _, tc := range fastHeadCases {
+		f.Add([]byte(tc.head))
+	}
+	for _, raw := range conformanceRaws(1 << 16) {
+		if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+			raw = raw[:i]
+		}
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, block []byte) {
+		if bytes.Contains(block, []byte("\r\n\r\n")) || strings.HasSuffix(string(block), "\r\n\r") {
+			return // the connection layer never passes such a block
+		}
+		checkFastHead(t, block)
+	})
+}
