@@ -846,9 +846,9 @@ func (c *conn) gotHead(block []byte, more int, inRead bool) {
 	var scratch reqMeta // stays on the stack when trivial
 	m := &scratch
 	var ph parsedHead
-	if proto := fastHead(block); proto != "" {
+	if proto, clen := fastHead(block, c.srv.opts.MaxRequestBodySize); proto != "" {
 		// What parseHeadInto makes of such a head, in less time.
-		m.proto = proto
+		m.proto, ph.clen = proto, clen
 		if !lazy {
 			ph.out = append(append(c.out, block...), crlf...)
 		}
@@ -868,6 +868,10 @@ func (c *conn) gotHead(block []byte, more int, inRead bool) {
 		// Left where it lies: net/http reads it as the tail.
 		c.tail, c.tailBuf, c.own = block[:len(block)+4], c.own, nil
 		c.st = stHead
+		if ph.clen > 0 {
+			c.st = stBody
+			c.remain = ph.clen
+		}
 		return
 	}
 	c.out = ph.out

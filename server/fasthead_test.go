@@ -7,31 +7,50 @@ import (
 )
 
 // checkFastHead fails t when fastHead accepts a head that parseHeadInto
-// would reject, rewrite or annotate, or gives another protocol.
-func checkFastHead(t *testing.T, block []byte) string {
+// would reject, rewrite (other than moving Content-Length to the end) or
+// annotate, or gives another protocol or body length.
+func checkFastHead(t *testing.T, block []byte, maxBody int64) string {
 	t.Helper()
-	proto := fastHead(block)
+	proto, clen := fastHead(block, maxBody)
 	if proto == "" {
+		if clen != 0 {
+			t.Fatalf("fastHead(%q) refused the head with a body length %d", block, clen)
+		}
 		return ""
 	}
-	var m reqMeta
-	ph := parseHeadInto(&m, nil, block, 1<<40, true)
-	switch {
-	case m.err != nil:
-		t.Fatalf("fastHead accepted %q, parseHeadInto answers %d %q", block, m.err.code, m.err.detail)
-	case !m.trivial():
-		t.Fatalf("fastHead accepted %q, parseHeadInto has something to tell the channel: %+v", block, m)
-	case ph.out != nil:
-		t.Fatalf("fastHead accepted %q, parseHeadInto rewrites it to %q", block, ph.out)
-	case ph.clen != 0 || ph.chunked:
-		t.Fatalf("fastHead accepted %q, parseHeadInto frames a body (clen %d, chunked %v)", block, ph.clen, ph.chunked)
-	case m.proto != proto:
-		t.Fatalf("fastHead(%q) = %q, parseHeadInto says %q", block, proto, m.proto)
+	// What parseHeadInto makes of a head it passes on: the fields in
+	// order, except that Content-Length goes last.
+	var want []byte
+	var cl []byte
+	for i, l := range bytes.Split(block, []byte("\r\n")) {
+		if i > 0 && len(l) > 15 && strings.EqualFold(string(l[:15]), "content-length:") {
+			cl = l[16:]
+			continue
+		}
+		want = append(append(want, l...), "\r\n"...)
 	}
-	var m2 reqMeta
-	ph = parseHeadInto(&m2, []byte("x"), block, 1<<40, false)
-	if want := "x" + string(block) + "\r\n"; string(ph.out) != want {
-		t.Fatalf("fastHead accepted %q, parseHeadInto (not lazy) makes %q", block, ph.out)
+	if cl != nil {
+		want = append(append(append(want, "Content-Length: "...), cl...), "\r\n"...)
+	}
+	for _, lazy := range []bool{true, false} {
+		var m reqMeta
+		ph := parseHeadInto(&m, nil, block, maxBody, lazy)
+		out := ph.out
+		if lazy && out == nil {
+			out = append(block, "\r\n"...)
+		}
+		switch {
+		case m.err != nil:
+			t.Fatalf("fastHead accepted %q, parseHeadInto answers %d %q", block, m.err.code, m.err.detail)
+		case !m.trivial():
+			t.Fatalf("fastHead accepted %q, parseHeadInto has something to tell the channel: %+v", block, m)
+		case string(out) != string(want):
+			t.Fatalf("fastHead accepted %q, parseHeadInto (lazy %v) passes on %q", block, lazy, out)
+		case ph.clen != clen || ph.chunked:
+			t.Fatalf("fastHead(%q) body length %d, parseHeadInto %d (chunked %v)", block, clen, ph.clen, ph.chunked)
+		case m.proto != proto:
+			t.Fatalf("fastHead(%q) = %q, parseHeadInto says %q", block, proto, m.proto)
+		}
 	}
 	return proto
 }
@@ -74,11 +93,22 @@ var fastHeadCases = []struct {
 	{"bare CR in value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r2", ""},
 	{"control byte", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\x012", ""},
 	{"empty line", "GET / HTTP/1.1\r\nHost: a\r\n\r\nX-A: 1", ""},
-	{"Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0", ""},
+	{"wrk upload", "POST /upload HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: 65536\r\nContent-Type: application/octet-stream", "HTTP/1.1"},
+	{"Content-Length first", "POST / HTTP/1.1\r\ncontent-length: 5\r\nHost: a", "HTTP/1.1"},
+	{"Content-Length 0", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0", "HTTP/1.1"},
+	{"Content-Type without body", "GET / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain", "HTTP/1.1"},
+	{"Content-Length below the limit", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048575", "HTTP/1.1"},
+	{"Content-Length at the limit", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576", ""},
+	{"Content-Length leading zero", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 05", ""},
+	{"Content-Length sign", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5", ""},
+	{"Content-Length empty", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ", ""},
+	{"Content-Length list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5", ""},
+	{"two Content-Lengths", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5", ""},
+	{"Content-Length 19 digits", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000000000000", ""},
+	{"two Content-Types", "POST / HTTP/1.1\r\nHost: a\r\nContent-Type: a\r\nContent-Type: b", ""},
 	{"Transfer-Encoding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked", ""},
 	{"Expect", "GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue", ""},
 	{"Connection", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close", ""},
-	{"Content-Type", "GET / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain", ""},
 	{"Forwarded", "GET / HTTP/1.1\r\nHost: a\r\nforwarded: for=1.2.3.4", ""},
 	{"X-Forwarded-For", "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4", ""},
 	{"X-Forwarded-Proto", "GET / HTTP/1.1\r\nHost: a\r\nX-FORWARDED-PROTO: https", ""},
@@ -94,7 +124,7 @@ var fastHeadCases = []struct {
 func TestFastHead(t *testing.T) {
 	for _, tc := range fastHeadCases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := checkFastHead(t, []byte(tc.head)); got != tc.want {
+			if got := checkFastHead(t, []byte(tc.head), 1<<20); got != tc.want {
 				t.Errorf("fastHead(%q) = %q, want %q", tc.head, got, tc.want)
 			}
 		})
@@ -119,6 +149,7 @@ func FuzzFastHead(f *testing.F) {
 		if bytes.Contains(block, []byte("\r\n\r\n")) || strings.HasSuffix(string(block), "\r\n\r") {
 			return // the connection layer never passes such a block
 		}
-		checkFastHead(t, block)
+		checkFastHead(t, block, 1000)
+		checkFastHead(t, block, 1<<62)
 	})
 }
