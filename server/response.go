@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"go.uber.org/zap"
@@ -253,6 +254,20 @@ func (rw *responseWriter) Flush() {
 	rw.flushReq = true
 	rw.cond.Broadcast()
 	rw.mu.Unlock()
+}
+
+// SetWriteDeadline (http.ResponseController) sets the connection's write
+// deadline: the buffered response must have left by then, or its
+// connection is closed.
+func (rw *responseWriter) SetWriteDeadline(t time.Time) error {
+	return http.NewResponseController(rw.w).SetWriteDeadline(t)
+}
+
+// SetReadDeadline (http.ResponseController) sets the connection's read
+// deadline. The request body is already read when the app runs, so it
+// only matters to a handler that goes on to hijack the connection.
+func (rw *responseWriter) SetReadDeadline(t time.Time) error {
+	return http.NewResponseController(rw.w).SetReadDeadline(t)
 }
 
 // Hijack lets the app take over the connection (before any output).

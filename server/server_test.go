@@ -833,3 +833,35 @@ func TestHijack(t *testing.T) {
 		t.Fatal("handler did not finish")
 	}
 }
+
+// TestWriteDeadlineCleared: a write deadline a handler sets is cleared
+// after its response (net/http does that, through the connection, which
+// skips the clearing only when the socket has no deadline), so that a
+// later response on the connection is not cut off by it.
+func TestWriteDeadlineCleared(t *testing.T) {
+	_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/set" {
+			if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
+				t.Errorf("SetWriteDeadline: %v", err)
+			}
+		}
+		io.WriteString(w, r.URL.Path)
+	}), nil)
+	c := dial(t, "tcp", addr)
+	br := bufio.NewReader(c)
+	for i, path := range []string{"/a", "/set", "/b", "/c"} {
+		if i == 2 {
+			time.Sleep(300 * time.Millisecond) // past the deadline /set had
+		}
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != path {
+			t.Fatalf("%s: body %q, %v", path, body, err)
+		}
+	}
+}
