@@ -69,7 +69,7 @@ type conn struct {
 	closed     atomic.Bool // Close or abort ran
 	sawEOF     atomic.Bool
 	park       atomic.Int32  // parkNone, parkRequested, parkClosing or parkWaiting (park.go)
-	rd         atomic.Uint32 // rdSocket | rdAborted: see SetReadDeadline
+	rd         atomic.Uint32 // rdSocket | rdAborted | wdSet: see SetReadDeadline
 	served     atomic.Uint32 // handlers completed, moved into the server's total by forget
 
 	// Parser state: used only by the goroutine net/http reads from.
@@ -210,18 +210,36 @@ func (c *conn) touch() { c.lastActivity.Store(nanotime()) }
 
 // LocalAddr, RemoteAddr and the deadlines pass through; the read deadline
 // is combined with the request header deadline.
-func (c *conn) LocalAddr() net.Addr                { return c.raw.LocalAddr() }
-func (c *conn) RemoteAddr() net.Addr               { return c.raw.RemoteAddr() }
-func (c *conn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }
+func (c *conn) LocalAddr() net.Addr  { return c.raw.LocalAddr() }
+func (c *conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
 func (c *conn) SetDeadline(t time.Time) error {
 	c.SetReadDeadline(t)
-	return c.raw.SetWriteDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetWriteDeadline skips clearing a write deadline the socket does not
+// have: net/http clears it after every response. Every write deadline
+// reaches the socket through here (a hijacker gets c).
+func (c *conn) SetWriteDeadline(t time.Time) error {
+	if t.IsZero() && c.rd.Load()&wdSet == 0 {
+		return nil
+	}
+	c.dmu.Lock()
+	err := c.raw.SetWriteDeadline(t)
+	if t.IsZero() {
+		c.rd.And(^uint32(wdSet))
+	} else {
+		c.rd.Or(wdSet)
+	}
+	c.dmu.Unlock()
+	return err
 }
 
 // conn.rd bits.
 const (
 	rdSocket  = 1 << iota // a Read is reading from the socket, or about to
 	rdAborted             // a deadline long past is set, maybe not on the socket
+	wdSet                 // the socket has a write deadline (changed under dmu)
 )
 
 // longPast: deadlines before 2001 are net/http's aLongTimeAgo (the Unix
