@@ -6,12 +6,16 @@
 # keep-alive connections (each a fresh process, medians of ROUNDS).
 #
 #   bash bench/run.sh            # ROUNDS=7 DURATION=3s IDLE=5000
+#   PGO=off bash bench/run.sh    # servers built without default.pgo
 #   PIN=1 bash bench/run.sh      # servers on the first half of the CPUs,
 #                                # wrk on the other half (taskset)
 # PIN=1 keeps the load generator off the servers' cores, so that the
 # ratios show the servers' own cost rather than how they share CPUs with
 # wrk (most useful with many cores). Off by default: the target is
 # measured without it.
+# Both servers are one binary, built as `go build` builds the gowaitress
+# binary: with the profile default.pgo (profile-guided optimisation; see
+# bench/pgo.sh), which applies to net/http's code as much as to ours.
 # One row is information, not a target: hello with 256 connections again,
 # against a gowaitress with connection_limit = 1000 (the default, 100,
 # leaves 156 of the 256 connections waiting in the listen backlog).
@@ -27,6 +31,7 @@ DURATION=${DURATION:-3s}
 THREADS=${THREADS:-2}
 IDLE=${IDLE:-5000}
 PIN=${PIN:-0}
+PGO=${PGO:-default.pgo}
 A=127.0.0.1:18080 # gowaitress
 B=127.0.0.1:18081 # net/http
 C=127.0.0.1:18082 # gowaitress with connection_limit = 1000 (one informational row)
@@ -40,12 +45,12 @@ fi
 ulimit -n 65536 2>/dev/null || true
 bin=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
-go build -o "$bin/benchserver" ./bench/cmd/benchserver
+go build -pgo="$PGO" -o "$bin/benchserver" ./bench/cmd/benchserver
 go build -o "$bin/idleconns" ./bench/cmd/idleconns
 # The kernel's TCP settings change the cost of many small writes (each
 # socket write is at most send_bytes): bbr without the fq qdisc paces
 # inside TCP with a timer, which makes each write dearer than with cubic.
-echo "cpus $(nproc)${srvcpu[*]:+ (servers: ${srvcpu[*]}, wrk: ${wrkcpu[*]})}, tcp_congestion_control $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo ?), default_qdisc $(cat /proc/sys/net/core/default_qdisc 2>/dev/null || echo ?)"
+echo "cpus $(nproc)${srvcpu[*]:+ (servers: ${srvcpu[*]}, wrk: ${wrkcpu[*]})}, pgo $PGO, tcp_congestion_control $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo ?), default_qdisc $(cat /proc/sys/net/core/default_qdisc 2>/dev/null || echo ?)"
 "${srvcpu[@]}" "$bin/benchserver" -server gowaitress -addr $A & PA=$!
 "${srvcpu[@]}" "$bin/benchserver" -server nethttp -addr $B & PB=$!
 "${srvcpu[@]}" "$bin/benchserver" -server gowaitress -addr $C -connection-limit 1000 & PC=$!
