@@ -78,7 +78,9 @@ func (c *conn) waitParked() {
 		if e == syscall.EAGAIN || e == syscall.EINTR {
 			return false
 		}
-		readable = e == nil && n > 0 // 0: the client closed
+		// n > 0: a byte waits (even if the peer's address, which is not
+		// wanted, failed to convert); 0: the client closed; -1: an error.
+		readable = n > 0
 		return true
 	})
 	c.park.Store(parkNone)
