@@ -88,7 +88,7 @@ func fastHead(block []byte, maxBody int64) (proto string, clen int64) {
 			i++
 		}
 		v := block[vs:i]
-		if len(v) > 0 && (isOWS(v[0]) || isOWS(v[len(v)-1])) {
+		if len(trimOWSBytes(v)) != len(v) {
 			return "", 0
 		}
 		switch len(name) {
@@ -130,8 +130,6 @@ func fastHead(block []byte, maxBody int64) (proto string, clen int64) {
 	}
 	return proto, clen
 }
-
-func isOWS(c byte) bool { return c == ' ' || c == '\t' }
 
 // connectionField reports whether name is one of the fields the
 // connection layer rewrites or reports to the channel layer (those of

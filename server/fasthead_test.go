@@ -146,7 +146,7 @@ func FuzzFastHead(f *testing.F) {
 		f.Add(raw)
 	}
 	f.Fuzz(func(t *testing.T, block []byte) {
-		if bytes.Contains(block, []byte("\r\n\r\n")) || strings.HasSuffix(string(block), "\r\n\r") {
+		if bytes.Contains(block, []byte("\r\n\r\n")) {
 			return // the connection layer never passes such a block
 		}
 		checkFastHead(t, block, 1000)
