@@ -12,8 +12,9 @@ import "unsafe"
 // escape, one valid Host (none allowed for HTTP/1.0), field names without
 // "_", values with no surrounding whitespace, at most one Content-Type, at
 // most one Content-Length in canonical form (digits, no leading zero) below
-// maxBody, and none of the fields the connection layer rewrites or reports
-// (Transfer-Encoding, Expect, Connection, Forwarded, X-Forwarded-*). It
+// maxBody, at most one Connection, and none of the other fields the
+// connection layer rewrites or reports (Transfer-Encoding, Expect,
+// Forwarded, X-Forwarded-*). It
 // returns the head's protocol and body length, or "" when the head needs
 // the full parser, which then decides. It may send a valid head to the
 // full parser, never the other way round: FuzzFastHead checks that every
@@ -61,7 +62,7 @@ func fastHead(block []byte, maxBody int64) (proto string, clen int64) {
 		proto = "HTTP/1.0"
 	}
 	i += 9
-	hosts, types, lengths := 0, 0, 0
+	hosts, types, lengths, conns := 0, 0, 0, 0
 	var host []byte
 	for i < n {
 		if i+2 >= n || block[i] != '\r' || block[i+1] != '\n' {
@@ -118,13 +119,19 @@ func fastHead(block []byte, maxBody int64) (proto string, clen int64) {
 			} else if eqFold(name, "x-forwarded-by") {
 				return "", 0
 			}
-		case 6, 9, 10, 15, 16, 17:
+		case 10:
+			// One Connection field (a browser's keep-alive) goes to
+			// net/http as it came; the full parser joins several.
+			if eqFold(name, "connection") {
+				conns++
+			}
+		case 6, 9, 15, 16, 17:
 			if connectionField(name) {
 				return "", 0
 			}
 		}
 	}
-	if hosts > 1 || hosts == 0 && proto == "HTTP/1.1" || types > 1 || lengths > 1 || clen >= maxBody ||
+	if hosts > 1 || hosts == 0 && proto == "HTTP/1.1" || types > 1 || lengths > 1 || conns > 1 || clen >= maxBody ||
 		hosts == 1 && !validHostHeader(unsafe.String(unsafe.SliceData(host), len(host))) {
 		return "", 0
 	}
@@ -133,9 +140,9 @@ func fastHead(block []byte, maxBody int64) (proto string, clen int64) {
 
 // connectionField reports whether name is one of the fields the
 // connection layer rewrites or reports to the channel layer (those of
-// lengths 6, 9, 10, 15, 16 and 17).
+// lengths 6, 9, 15, 16 and 17; Connection is counted by fastHead).
 func connectionField(name []byte) bool {
-	for _, s := range [...]string{"expect", "forwarded", "connection", "x-forwarded-for",
+	for _, s := range [...]string{"expect", "forwarded", "x-forwarded-for",
 		"x-forwarded-host", "x-forwarded-port", "transfer-encoding", "x-forwarded-proto"} {
 		if eqFold(name, s) {
 			return true
