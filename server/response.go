@@ -339,17 +339,21 @@ func (rw *responseWriter) commit() bool {
 		return !rw.failed
 	}
 	rw.committed = true
-	h := rw.w.Header()
 	if bad := rw.invalidHeader(); bad != "" {
 		rw.s.log.Error("Exception while serving "+rw.path, zap.String("error", "invalid response header"), zap.String("header", bad))
 		rw.failWith500()
 		return false
 	}
 	if rw.s.server != nil {
-		if _, ok := h["Server"]; !ok {
-			if c := rw.c; c != nil {
-				// Added to the status line by the connection layer: one
-				// field less for net/http to copy, sort and write.
+		// Added to the status line by the connection layer: one field
+		// less for net/http to copy, sort and write. An app that never
+		// asked for the header map set no Server field: net/http's
+		// Header is not called either, which spares WriteHeader a copy of
+		// the map.
+		if c := rw.c; c != nil && !rw.hdr {
+			c.addServer = true
+		} else if h := rw.w.Header(); !hasKey(h, "Server") {
+			if c != nil {
 				c.addServer = true
 			} else {
 				h["Server"] = rw.s.server
