@@ -274,8 +274,12 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 }
 
 // errReadAborted is a Read's error after a deadline long past that did
-// not go to the socket: a timeout, as the socket would have returned.
-var errReadAborted error = &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+// not go to the socket: a timeout, as the socket would have returned
+// (errReadAbortedUnix on a Unix socket).
+var (
+	errReadAborted     error = &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	errReadAbortedUnix error = &net.OpError{Op: "read", Net: "unix", Err: os.ErrDeadlineExceeded}
+)
 
 func (c *conn) applyDeadlineLocked() error {
 	d := c.httpDL
@@ -342,6 +346,9 @@ func (c *conn) Read(p []byte) (int, error) {
 		}
 		if c.rd.Or(rdSocket)&rdAborted != 0 {
 			c.rd.And(^uint32(rdSocket))
+			if c.isUnix() {
+				return 0, errReadAbortedUnix
+			}
 			return 0, errReadAborted
 		}
 		n, err := c.sockRead(direct)

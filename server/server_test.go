@@ -865,3 +865,40 @@ func TestWriteDeadlineCleared(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAbortedNet: the timeout a Read returns after net/http's "long
+// past" read deadline names the connection's network, as the socket's own
+// error would, whether or not the deadline reached the socket.
+func TestReadAbortedNet(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "s")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	uc, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	us, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer us.Close()
+	_, ts := tcpPair(t)
+	s := &Server{opts: DefaultOptions(), log: zap.NewNop()}
+	for _, tc := range []struct {
+		raw  net.Conn
+		want string
+	}{{ts, "tcp"}, {us, "unix"}} {
+		c := newConn(tc.raw, s)
+		c.SetReadDeadline(time.Unix(1, 0)) // net/http's aLongTimeAgo
+		_, err := c.Read(make([]byte, 1))
+		var oe *net.OpError
+		if !errors.As(err, &oe) || !oe.Timeout() || oe.Net != tc.want {
+			t.Errorf("%s: Read after a deadline long past: %#v, want a timeout on %q", tc.want, err, tc.want)
+		}
+		c.SetReadDeadline(time.Time{})
+	}
+}
