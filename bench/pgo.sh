@@ -13,10 +13,7 @@
 # to the server core; a stale profile still builds, it just helps less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
-ulimit -n 65536 2>/dev/null || true
-bin=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
+. bench/setup.sh
 addr=127.0.0.1:18089
 go build -pgo=off -o "$bin/benchserver" ./bench/cmd/benchserver
 "$bin/benchserver" -server gowaitress -addr $addr -cpuprofile "$bin/cpu.pgo" & pid=$!

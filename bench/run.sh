@@ -35,16 +35,13 @@ PGO=${PGO:-default.pgo}
 A=127.0.0.1:18080 # gowaitress
 B=127.0.0.1:18081 # net/http
 C=127.0.0.1:18082 # gowaitress with connection_limit = 1000 (one informational row)
-command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
 srvcpu=() wrkcpu=()
 if [ "$PIN" = 1 ]; then
   ncpu=$(nproc); half=$((ncpu / 2))
   (( half >= 1 )) || { echo "PIN=1 needs at least 2 CPUs" >&2; exit 1; }
   srvcpu=(taskset -c "0-$((half - 1))"); wrkcpu=(taskset -c "$half-$((ncpu - 1))")
 fi
-ulimit -n 65536 2>/dev/null || true
-bin=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
+. bench/setup.sh
 go build -pgo="$PGO" -o "$bin/benchserver" ./bench/cmd/benchserver
 go build -o "$bin/idleconns" ./bench/cmd/idleconns
 # The kernel's TCP settings change the cost of many small writes (each
