@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"reflect"
 	"sync/atomic"
+	"weak"
 )
 
 type ctxKey struct{}
@@ -73,24 +74,29 @@ func WithFacts(r *http.Request, f Facts) *http.Request {
 //
 // Contexts are immutable, so calls with the same parent and facts (a server
 // calls it for every connection of a listener) share one: a few recent
-// results are kept, and with them their parents.
+// results are remembered through weak pointers, so that the cache keeps
+// neither them nor their parents (a server replaced by a reload, say)
+// alive once nothing else uses them.
 func NewContext(ctx context.Context, f Facts) context.Context {
 	ff := facts{scriptName: f.ScriptName, scheme: f.Scheme, serverName: f.ServerName, serverPort: f.ServerPort}
 	for i := range ctxCache {
 		// Only parents of comparable types are cached, so == cannot panic.
-		if c := ctxCache[i].Load(); c != nil && c.f == ff && c.Context == ctx {
-			return c
+		if wp := ctxCache[i].Load(); wp != nil {
+			if c := wp.Value(); c != nil && c.f == ff && c.Context == ctx {
+				return c
+			}
 		}
 	}
 	c := &factsCtx{Context: ctx, f: ff}
 	if ctx != nil && reflect.TypeOf(ctx).Comparable() {
-		ctxCache[ctxNext.Add(1)%uint32(len(ctxCache))].Store(c)
+		wp := weak.Make(c)
+		ctxCache[ctxNext.Add(1)%uint32(len(ctxCache))].Store(&wp)
 	}
 	return c
 }
 
 var (
-	ctxCache [4]atomic.Pointer[factsCtx]
+	ctxCache [4]atomic.Pointer[weak.Pointer[factsCtx]]
 	ctxNext  atomic.Uint32
 )
 

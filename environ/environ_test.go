@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http/httptest"
+	"runtime"
 	"testing"
+	"time"
 )
 
 func TestDefaults(t *testing.T) {
@@ -120,6 +122,32 @@ func TestNewContextShared(t *testing.T) {
 	if _, ok := ContextFacts(context.Background()); ok {
 		t.Error("ContextFacts of a bare context: want false")
 	}
+}
+
+// NewContext's cache keeps neither the contexts it shares nor their
+// parents alive: a parent nothing else holds (the base context of a server
+// replaced by a reload) is collected.
+func TestNewContextNotRetained(t *testing.T) {
+	type key struct{}
+	f := Facts{Scheme: "http", ServerName: "srv", ServerPort: "8080"}
+	collected := make(chan struct{})
+	func() {
+		big := new([1 << 20]byte)
+		parent := context.WithValue(context.Background(), key{}, big)
+		runtime.AddCleanup(big, func(ch chan struct{}) { close(ch) }, collected)
+		if NewContext(parent, f) != NewContext(parent, f) {
+			t.Error("want one shared context while it is in use")
+		}
+	}()
+	for range 20 {
+		runtime.GC()
+		select {
+		case <-collected:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the parent of a cached context stayed reachable after its last use")
 }
 
 type sliceCtx struct {
