@@ -57,14 +57,18 @@ func BenchmarkChannel(b *testing.B) {
 	}
 }
 
+// benchHeads are typical request heads: wrk's hello and upload requests,
+// and a browser's.
+var benchHeads = []struct{ name, head string }{
+	{"wrk", "GET /hello HTTP/1.1\r\nHost: 127.0.0.1:18080"},
+	{"upload", "POST /upload HTTP/1.1\r\nHost: 127.0.0.1:18080\r\nContent-Length: 65536\r\nContent-Type: application/octet-stream"},
+	{"browser", "GET /static/app.js?v=3 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\nAccept: */*\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\nReferer: https://example.com/\r\nConnection: keep-alive\r\nCookie: session=0123456789abcdef\r\nSec-Fetch-Dest: script"},
+}
+
 // BenchmarkParseHead is the connection layer's validation of a typical
-// head (wrk's hello request, and a browser's) without sockets.
+// head without sockets.
 func BenchmarkParseHead(b *testing.B) {
-	for _, tc := range []struct{ name, head string }{
-		{"wrk", "GET /hello HTTP/1.1\r\nHost: 127.0.0.1:18080"},
-		{"upload", "POST /upload HTTP/1.1\r\nHost: 127.0.0.1:18080\r\nContent-Length: 65536\r\nContent-Type: application/octet-stream"},
-		{"browser", "GET /static/app.js?v=3 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\nAccept: */*\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\nReferer: https://example.com/\r\nConnection: keep-alive\r\nCookie: session=0123456789abcdef\r\nSec-Fetch-Dest: script"},
-	} {
+	for _, tc := range benchHeads {
 		b.Run(tc.name, func(b *testing.B) {
 			block := []byte(tc.head)
 			dst := make([]byte, 0, 1024)
@@ -72,6 +76,20 @@ func BenchmarkParseHead(b *testing.B) {
 			for b.Loop() {
 				var m reqMeta
 				parseHeadInto(&m, dst, block, 1<<30, false)
+			}
+		})
+	}
+}
+
+// BenchmarkFastHead is fastHead, the path these heads take, alone.
+func BenchmarkFastHead(b *testing.B) {
+	for _, tc := range benchHeads {
+		b.Run(tc.name, func(b *testing.B) {
+			block := []byte(tc.head)
+			for b.Loop() {
+				if p, _ := fastHead(block, 1<<30); p == "" {
+					b.Fatal("not taken")
+				}
 			}
 		})
 	}
