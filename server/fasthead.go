@@ -14,12 +14,13 @@ import "unsafe"
 // most one Content-Length in canonical form (digits, no leading zero) below
 // maxBody, at most one Connection, and none of the other fields the
 // connection layer rewrites or reports (Transfer-Encoding, Expect,
-// Forwarded, X-Forwarded-*). It
-// returns the head's protocol and body length, or "" when the head needs
-// the full parser, which then decides. It may send a valid head to the
-// full parser, never the other way round: FuzzFastHead checks that every
-// head it accepts is one parseHeadInto passes on with the same meaning (it
-// moves Content-Length to the end) and nothing for the channel layer.
+// Forwarded, X-Forwarded-*). It returns the head's protocol and body
+// length, or "" when the head needs the full parser, which then decides.
+// It may send a valid head to the full parser, never the other way round:
+// FuzzFastHead checks that every head it accepts is one parseHeadInto
+// passes on with the same meaning (it moves Content-Length to the end and
+// spells a Connection field's name canonically) and nothing for the
+// channel layer.
 //
 // It exists for speed: one pass over the bytes in a small function with a
 // small frame. The full parser's code (16 KB) and frame (1.7 KB) are cold
