@@ -53,9 +53,18 @@ echo "cpus $(nproc)${srvcpu[*]:+ (servers: ${srvcpu[*]}, wrk: ${wrkcpu[*]})}, pg
 "${srvcpu[@]}" "$bin/benchserver" -server gowaitress -addr $C -connection-limit 1000 & PC=$!
 sleep 1
 
-rps() { # addr path wrk-args...
-  local addr=$1 path=$2; shift 2
-  "${wrkcpu[@]}" wrk -t"$THREADS" -d"$DURATION" "$@" "http://$addr$path" 2>/dev/null | awk '/^Requests\/sec:/ {print $2}'
+TICK=$(getconf CLK_TCK)
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system
+# rps prints the requests/s and the server's CPU time (user + system) per
+# request in microseconds, read from /proc around the run.
+rps() { # addr pid path wrk-args...
+  local addr=$1 pid=$2 path=$3; shift 3
+  local c0 c1 out
+  c0=$(cputicks "$pid")
+  out=$("${wrkcpu[@]}" wrk -t"$THREADS" -d"$DURATION" "$@" "http://$addr$path" 2>/dev/null)
+  c1=$(cputicks "$pid")
+  awk -v c=$((c1 - c0)) -v tick="$TICK" '/requests in/ {n = $1} /^Requests\/sec:/ {r = $2}
+    END {printf "%s %.3f\n", r, (n > 0 ? c * 1e6 / tick / n : 0)}' <<<"$out"
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
@@ -63,25 +72,35 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 # the next round (the load of a shared machine drifts over seconds; a
 # round's two runs see nearly the same machine). The ratio printed is the
 # median of the rounds' ratios; the requests/s are the medians of each
-# server's runs.
+# server's runs. "cpu/req" is information, not a target: the median of the
+# rounds' ratios of server CPU time per request, gowaitress to net/http
+# (below 1: gowaitress spends less). It is the servers' process time, which
+# on loopback includes kernel work for wrk's side (a send runs the
+# receiver's TCP input in the sender's context, or wrk's ACK runs our
+# pending transmits in its own): for small responses it follows the
+# servers' own cost; for 1 MiB responses it mostly shows where the kernel
+# did the work (gowaitress sends in send_bytes pieces itself; net/http's
+# one large write is largely transmitted from wrk's ACKs).
 scenario() { # name path wrk-args...
   local name=$1; shift
-  local ra=() rb=() rr=() a b
+  local ra=() rb=() rr=() cr=() a b ca cb
   for r in $(seq "$ROUNDS"); do
     if (( r % 2 )); then
-      a=$(rps $A "$@"); b=$(rps $B "$@")
+      read -r a ca < <(rps $A $PA "$@"); read -r b cb < <(rps $B $PB "$@")
     else
-      b=$(rps $B "$@"); a=$(rps $A "$@")
+      read -r b cb < <(rps $B $PB "$@"); read -r a ca < <(rps $A $PA "$@")
     fi
     ra+=("$a"); rb+=("$b")
     rr+=("$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')")
+    cr+=("$(awk -v a="$ca" -v b="$cb" 'BEGIN {print (b > 0 ? a / b : 0)}')")
   done
-  local ma mb mr
+  local ma mb mr mc
   ma=$(printf '%s\n' "${ra[@]}" | median)
   mb=$(printf '%s\n' "${rb[@]}" | median)
   mr=$(printf '%s\n' "${rr[@]}" | median)
-  printf '%-28s gowaitress %12.0f  net/http %12.0f  ratio %.2f  (rounds %s)\n' "$name" "$ma" "$mb" "$mr" \
-    "$(printf '%s\n' "${rr[@]}" | sort -g | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}')"
+  mc=$(printf '%s\n' "${cr[@]}" | median)
+  printf '%-28s gowaitress %12.0f  net/http %12.0f  ratio %.2f  (rounds %s)  cpu/req %.2f\n' "$name" "$ma" "$mb" "$mr" \
+    "$(printf '%s\n' "${rr[@]}" | sort -g | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}')" "$mc"
 }
 
 scenario "hello, 64 connections" /hello -c64
@@ -89,7 +108,7 @@ scenario "hello, 256 connections" /hello -c256
 # waitress's default connection_limit is 100: above, 156 of wrk's 256
 # connections wait in the listen backlog. Not a target row: the same
 # scenario with room for all of them.
-A=$C scenario "  same, limit 1000 (info)" /hello -c256
+A=$C PA=$PC scenario "  same, limit 1000 (info)" /hello -c256
 scenario "hello, pipelined x16" /hello -c64 -s bench/pipeline.lua
 scenario "1 MiB responses" /big -c64
 scenario "64 KiB uploads" /upload -c64 -s bench/upload.lua
