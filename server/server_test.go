@@ -870,23 +870,8 @@ func TestWriteDeadlineCleared(t *testing.T) {
 // past" read deadline names the connection's network, as the socket's own
 // error would, whether or not the deadline reached the socket.
 func TestReadAbortedNet(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "s")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	uc, err := net.Dial("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uc.Close()
-	us, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer us.Close()
 	_, ts := tcpPair(t)
+	_, us := connPair(t, "unix", filepath.Join(t.TempDir(), "s"))
 	s := &Server{opts: DefaultOptions(), log: zap.NewNop()}
 	for _, tc := range []struct {
 		raw  net.Conn
@@ -907,12 +892,19 @@ func TestReadAbortedNet(t *testing.T) {
 // server's, both closed when the test ends.
 func tcpPair(t *testing.T) (client, server net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return connPair(t, "tcp", "127.0.0.1:0")
+}
+
+// connPair is a connection to a listener on network and address made for
+// it: the client's end and the server's, both closed when the test ends.
+func connPair(t *testing.T, network, address string) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen(network, address)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	client, err = net.Dial("tcp", ln.Addr().String())
+	client, err = net.Dial(network, ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
