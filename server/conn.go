@@ -78,10 +78,10 @@ type conn struct {
 	// Output coalescing: used only by the goroutine writing the response
 	// (the drainer while it runs, else net/http's connection goroutine).
 	coalesce    bool
-	try         bool // socket writes do not wait; see sockWrite
-	corked      bool // TCP_CORK is on (Linux)
-	appliedZero bool // the socket's read deadline is known to be cleared (dmu)
-	addServer   bool // the next Write begins a response: add the Server field (response writer's goroutine)
+	try         bool  // socket writes do not wait; see sockWrite
+	corked      bool  // TCP_CORK is on (Linux)
+	appliedZero bool  // the socket's read deadline is known to be cleared (dmu)
+	addHead     uint8 // the next Write begins a response: add these fields (addServer, addDate; response writer's goroutine)
 
 	// The pooled parser state (nil until bytes arrive, and once parked).
 	// Its fields are promoted: c.out is c.parser.out.
@@ -972,29 +972,45 @@ func (c *conn) bodyError(e *httpError) {
 // write, not 16. Held bytes wait at most holdFor (a timer sends them if the
 // next handler is slow) and are sent before the connection closes.
 func (c *conn) Write(p []byte) (int, error) {
-	if c.addServer {
-		c.addServer = false
-		return c.writeWithServer(p)
+	if c.addHead != 0 {
+		return c.writeWithHead(p)
 	}
 	return c.write(p)
 }
 
-// writeWithServer writes p, the first bytes net/http writes of a response,
-// with the Server field after the status line. The channel sets it there
-// rather than in the header map (see responseWriter.commit): net/http
-// copies the map of every response (Header.Clone), then sorts and writes
-// it, and one field less there saves more than this copy of the head.
-func (c *conn) writeWithServer(p []byte) (int, error) {
+// addHead bits: the fields the connection layer adds to a response.
+const (
+	addServer = 1 << iota // Server: <ident>
+	addDate               // Date: the current second (see dateLine)
+)
+
+// writeWithHead writes p, the first bytes net/http writes of a response,
+// with the fields of c.addHead after the status line. The channel leaves
+// them to the connection rather than to net/http (see
+// responseWriter.commit): net/http copies the header map of every
+// response (Header.Clone), then sorts and writes it, and formats a date
+// for each; a field less there, and a date formatted once a second, save
+// more than this copy of the head.
+func (c *conn) writeWithHead(p []byte) (int, error) {
+	add := c.addHead
+	c.addHead = 0
 	i := bytes.IndexByte(p, '\n')
 	if i < 0 || !bytes.HasPrefix(p, statusPrefix) {
 		return c.write(p) // not a status line: left as it is
 	}
-	line := c.srv.srvLine
-	q := append(append(append(getBufSize(len(p) + len(line))[:0], p[:i+1]...), line...), p[i+1:]...)
+	q := append(getBufSize(len(p) + len(c.srv.srvLine) + 40)[:0], p[:i+1]...)
+	if add&addServer != 0 {
+		q = append(q, c.srv.srvLine...)
+	}
+	if add&addDate != 0 {
+		q = append(q, dateLine()...)
+	}
+	extra := len(q) - (i + 1)
+	q = append(q, p[i+1:]...)
 	n, err := c.write(q)
 	putBuf(q)
 	if err != nil {
-		return max(n-len(line), 0), err
+		return max(n-extra, 0), err
 	}
 	return len(p), nil
 }

@@ -58,7 +58,8 @@ package server
 //   - ident, server_name, url_scheme, url_prefix: the Server header
 //     (written by the connection layer after the status line unless the
 //     handler set one, so that net/http's per-response copy of the
-//     header map has one field less),
+//     header map has one field less; so is the Date field, formatted
+//     once a second instead of by net/http for every response),
 //     environ.ServerName, environ.Scheme/r.URL.Scheme, and
 //     environ.ScriptName with the prefix stripped from r.URL.Path.
 //   - trusted_proxy (addresses, CIDR ranges, localhost, *),

@@ -344,23 +344,36 @@ func (rw *responseWriter) commit() bool {
 		rw.failWith500()
 		return false
 	}
+	// The Server and Date fields are added after the status line by the
+	// connection layer (writeWithHead): one field less for net/http to
+	// copy, sort and write, and a date formatted once a second instead of
+	// for every response. An app that sets either field keeps its own.
+	c := rw.c
+	var h http.Header
+	if c != nil {
+		// A Date key without values: net/http then neither formats a
+		// date nor writes the field (it writes each of a key's values).
+		h = rw.w.Header()
+		if !rw.hdr || !hasKey(h, "Date") {
+			h["Date"] = nil
+			c.addHead |= addDate
+		}
+	}
 	if rw.s.server != nil {
-		// Added to the status line by the connection layer: one field
-		// less for net/http to copy, sort and write. An app that never
-		// asked for the header map set no Server field: net/http's
-		// Header is not called either, which spares WriteHeader a copy of
-		// the map.
-		if c := rw.c; c != nil && !rw.hdr {
-			c.addServer = true
-		} else if h := rw.w.Header(); !hasKey(h, "Server") {
-			if c != nil {
-				c.addServer = true
-			} else {
-				h["Server"] = rw.s.server
+		if c != nil {
+			if !rw.hdr || !hasKey(h, "Server") {
+				c.addHead |= addServer
 			}
+		} else if h := rw.w.Header(); !hasKey(h, "Server") {
+			h["Server"] = rw.s.server
 		}
 	}
 	rw.w.WriteHeader(rw.status)
+	if c != nil && c.addHead&addDate != 0 {
+		// WriteHeader took a copy of the map for the response: the app
+		// sees its map without the key.
+		delete(h, "Date")
+	}
 	return true
 }
 
