@@ -58,8 +58,9 @@ package server
 //   - ident, server_name, url_scheme, url_prefix: the Server header
 //     (written by the connection layer after the status line unless the
 //     handler set one, so that net/http's per-response copy of the
-//     header map has one field less; so is the Date field, formatted
-//     once a second instead of by net/http for every response),
+//     header map has one field less; so is the Date field of a response
+//     whose app used the header map, formatted once a second instead of
+//     by net/http for every response),
 //     environ.ServerName, environ.Scheme/r.URL.Scheme, and
 //     environ.ScriptName with the prefix stripped from r.URL.Path.
 //   - trusted_proxy (addresses, CIDR ranges, localhost, *),

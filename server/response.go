@@ -350,11 +350,14 @@ func (rw *responseWriter) commit() bool {
 	// for every response. An app that sets either field keeps its own.
 	c := rw.c
 	var h http.Header
-	if c != nil {
+	if c != nil && rw.hdr {
 		// A Date key without values: net/http then neither formats a
 		// date nor writes the field (it writes each of a key's values).
+		// Only where the app asked for the map: net/http copies the map
+		// in WriteHeader once Header was called, and for an app that
+		// never called it that copy would cost more than the date.
 		h = rw.w.Header()
-		if !rw.hdr || !hasKey(h, "Date") {
+		if !hasKey(h, "Date") {
 			h["Date"] = nil
 			c.addHead |= addDate
 		}
