@@ -116,6 +116,17 @@ func TestDateField(t *testing.T) {
 		if <-leaked {
 			t.Errorf("ident %q: the app's header map has the Date key the channel set", ident)
 		}
+		// Pipelined: the responses are held and written together, each
+		// with its own fields.
+		if _, err := io.WriteString(c, strings.Repeat("GET /typed HTTP/1.1\r\nHost: x\r\n\r\n", 3)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			resp, body := readResp(t, br)
+			if body != "hi" || len(resp.Header["Date"]) != 1 || len(resp.Header["Server"]) != min(len(ident), 1) {
+				t.Errorf("ident %q: pipelined response %d: Date %q, Server %q, body %q", ident, i, resp.Header["Date"], resp.Header["Server"], body)
+			}
+		}
 	}
 }
 
