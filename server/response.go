@@ -350,6 +350,7 @@ func (rw *responseWriter) commit() bool {
 	// for every response. An app that sets either field keeps its own.
 	c := rw.c
 	var h http.Header
+	ownDate := false
 	if c != nil && rw.hdr {
 		// A Date key without values: net/http then neither formats a
 		// date nor writes the field (it writes each of a key's values).
@@ -360,6 +361,7 @@ func (rw *responseWriter) commit() bool {
 		if !hasKey(h, "Date") {
 			h["Date"] = nil
 			c.addHead |= addDate
+			ownDate = true
 		}
 	}
 	if rw.s.server != nil {
@@ -372,7 +374,7 @@ func (rw *responseWriter) commit() bool {
 		}
 	}
 	rw.w.WriteHeader(rw.status)
-	if c != nil && c.addHead&addDate != 0 {
+	if ownDate {
 		// WriteHeader took a copy of the map for the response: the app
 		// sees its map without the key.
 		delete(h, "Date")
