@@ -998,7 +998,7 @@ func (c *conn) writeWithHead(p []byte) (int, error) {
 	if i < 0 || !bytes.HasPrefix(p, statusPrefix) {
 		return c.write(p) // not a status line: left as it is
 	}
-	q := append(getBufSize(len(p) + len(c.srv.srvLine) + 40)[:0], p[:i+1]...)
+	q := append(getBufSize(len(p) + len(c.srv.srvLine) + dateLineLen)[:0], p[:i+1]...)
 	if add&addServer != 0 {
 		q = append(q, c.srv.srvLine...)
 	}

@@ -15,6 +15,9 @@ type httpDate struct {
 
 var dateNow atomic.Pointer[httpDate]
 
+// dateLineLen is the length of every line dateLine returns.
+const dateLineLen = len("Date: ") + len(http.TimeFormat) + len("\r\n")
+
 // dateLine returns the Date field line for now. net/http formats the date
 // for every response (time.Time.AppendFormat, the dearest single step of
 // a small response); the value changes once a second, so it is formatted
@@ -27,7 +30,7 @@ func dateLine() []byte {
 		return d.line
 	}
 	t := time.Now()
-	line := append(t.UTC().AppendFormat(append(make([]byte, 0, 40), "Date: "...), http.TimeFormat), "\r\n"...)
+	line := append(t.UTC().AppendFormat(append(make([]byte, 0, dateLineLen), "Date: "...), http.TimeFormat), "\r\n"...)
 	d := &httpDate{until: now + int64(time.Second) - int64(t.Nanosecond()), line: line}
 	dateNow.Store(d)
 	return line
