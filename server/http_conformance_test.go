@@ -601,16 +601,39 @@ func (cs *confServer) stop(t *testing.T) {
 	}
 }
 
+// caseFiles are the files of HTTP cases TestHTTPConformance walks: the
+// shared conformance cases (copied by sync-conformance, never edited) and
+// the project's own, in the same format (ids "own-NNN"), written from
+// ../shared/spec/waitress.md for behaviour the shared ones leave out.
+var caseFiles = []string{
+	"testdata/conformance/http/cases.json",
+	"testdata/http_own_cases.json",
+}
+
 func loadCases(t *testing.T) []confCase {
-	data, err := os.ReadFile("testdata/conformance/http/cases.json")
-	if err != nil {
-		t.Skipf("no conformance cases: %v", err)
+	var all []confCase
+	ids := map[string]string{}
+	for _, name := range caseFiles {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("conformance cases: %v", err)
+		}
+		var f confFile
+		if err := json.Unmarshal(data, &f); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(f.Cases) == 0 {
+			t.Fatalf("%s: no cases", name)
+		}
+		for _, c := range f.Cases {
+			if prev, dup := ids[c.ID]; dup {
+				t.Fatalf("%s: case %s already in %s", name, c.ID, prev)
+			}
+			ids[c.ID] = name
+		}
+		all = append(all, f.Cases...)
 	}
-	var f confFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
-	return f.Cases
+	return all
 }
 
 func TestHTTPConformance(t *testing.T) {
