@@ -55,6 +55,11 @@ package server
 //     the handler's goroutine without waiting; what the socket does not
 //     take then is kept in memory and sent by the connection.
 //   - expose_tracebacks: the panic value and stack trace in 500 bodies.
+//   - Hijack (http.Hijacker, http.ResponseController): as under net/http,
+//     a status the handler wrote first goes out before the connection is
+//     handed over (websocket libraries write 101 Switching Protocols with
+//     WriteHeader, then hijack). Refused (http.ErrNotSupported) once output
+//     streams after a Flush, and after a 500 for an invalid header.
 //   - ident, server_name, url_scheme, url_prefix: the Server header
 //     (written by the connection layer after the status line unless the
 //     handler set one, so that net/http's per-response copy of the

@@ -105,7 +105,10 @@ func (rw *responseWriter) WriteHeader(code int) {
 	}
 }
 
-var errClientGone = errors.New("gowaitress: client disconnected")
+var (
+	errClientGone    = errors.New("gowaitress: client disconnected")
+	errInvalidHeader = errors.New("gowaitress: invalid response header (answered 500)")
+)
 
 func (rw *responseWriter) Write(p []byte) (int, error) {
 	if !rw.wroteHeader {
@@ -270,11 +273,22 @@ func (rw *responseWriter) SetReadDeadline(t time.Time) error {
 	return http.NewResponseController(rw.w).SetReadDeadline(t)
 }
 
-// Hijack lets the app take over the connection (before any output).
+// Hijack lets the app take over the connection. As under net/http, a
+// status the app has written goes out first: websocket libraries write
+// 101 Switching Protocols with WriteHeader and then hijack. Its output
+// goes where net/http sends it (net/http drops what it had buffered).
+// Not while a drainer sends the response (after Flush or a large write),
+// nor after a panic's or an invalid header's 500.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := rw.w.(http.Hijacker)
-	if !ok || rw.committed || rw.drainer {
+	if !ok || rw.drainer || rw.failed {
 		return nil, nil, http.ErrNotSupported
+	}
+	if rw.wroteHeader {
+		if !rw.commit() {
+			return nil, nil, errInvalidHeader
+		}
+		rw.sendBuffered()
 	}
 	nc, brw, err := hj.Hijack()
 	if err == nil && rw.c != nil {
@@ -557,7 +571,12 @@ func (rw *responseWriter) finish() {
 	if !rw.commit() {
 		return
 	}
-	// No drainer: rw is this goroutine's alone (no lock).
+	rw.sendBuffered()
+}
+
+// sendBuffered writes the buffered output to net/http's writer (after
+// commit, without a drainer: rw is this goroutine's alone, no lock).
+func (rw *responseWriter) sendBuffered() {
 	for {
 		data, block, ok := rw.buf.take()
 		if !ok {
