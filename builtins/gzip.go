@@ -404,10 +404,16 @@ func (gw *gzipResponseWriter) finish() {
 	}
 }
 
-// Hijack hands over the connection (for protocol upgrades).
+// Hijack hands over the connection (for protocol upgrades). A status
+// written before it (a 101 from WriteHeader, as websocket libraries send
+// it) and bytes held back while deciding go out uncompressed first, as
+// net/http would send them; not once compressed output has started.
 func (gw *gzipResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if gw.state != gzStart {
-		return nil, nil, errors.New("gzip: Hijack after the response started")
+	switch gw.state {
+	case gzCompressing:
+		return nil, nil, errors.New("gzip: Hijack after compressed output started")
+	case gzBuffering:
+		gw.passthrough()
 	}
 	c, rw, err := http.NewResponseController(gw.w).Hijack()
 	if err == nil {
