@@ -180,3 +180,31 @@ func TestHijackPipelined(t *testing.T) {
 		t.Errorf("got %q", b)
 	}
 }
+
+// TestCloseNotify: the deprecated http.CloseNotifier, which older code
+// asserts on the ResponseWriter, is there and fires when the client goes.
+func TestCloseNotify(t *testing.T) {
+	fired := make(chan bool, 1)
+	_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		//lint:ignore SA1019 what older code does
+		cn, ok := w.(http.CloseNotifier)
+		if !ok {
+			t.Error("the ResponseWriter is no http.CloseNotifier")
+			fired <- false
+			return
+		}
+		select {
+		case v := <-cn.CloseNotify():
+			fired <- v
+		case <-time.After(10 * time.Second):
+			fired <- false
+		}
+	}), nil)
+	c := dial(t, "tcp", addr)
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+	time.Sleep(100 * time.Millisecond) // the handler waits
+	c.Close()
+	if !<-fired {
+		t.Error("CloseNotify did not fire after the client closed")
+	}
+}

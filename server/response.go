@@ -273,6 +273,17 @@ func (rw *responseWriter) SetReadDeadline(t time.Time) error {
 	return http.NewResponseController(rw.w).SetReadDeadline(t)
 }
 
+// CloseNotify is net/http's (http.CloseNotifier: deprecated, and still
+// asserted by older code, which would panic without it): the channel
+// receives once the client has gone away, as r.Context() is canceled.
+func (rw *responseWriter) CloseNotify() <-chan bool {
+	//lint:ignore SA1019 the writer mirrors net/http's, which implements it
+	if cn, ok := rw.w.(http.CloseNotifier); ok {
+		return cn.CloseNotify()
+	}
+	return make(chan bool) // not in a net/http server: never
+}
+
 // Hijack lets the app take over the connection. As under net/http, a
 // status the app has written goes out first: websocket libraries write
 // 101 Switching Protocols with WriteHeader and then hijack. Its output
