@@ -55,6 +55,11 @@ package server
 //     the handler's goroutine without waiting; what the socket does not
 //     take then is kept in memory and sent by the connection.
 //   - expose_tracebacks: the panic value and stack trace in 500 bodies.
+//   - Trailers (declared in a Trailer field, or keys under
+//     http.TrailerPrefix) go out after a chunked body as under net/http,
+//     although the status line is written after the app's WriteHeader: a
+//     declared trailer set in between does not also go into the header
+//     block, and the channel adds no Content-Length to such a response.
 //   - Hijack (http.Hijacker, http.ResponseController): as under net/http,
 //     a status the handler wrote first goes out before the connection is
 //     handed over (websocket libraries write 101 Switching Protocols with

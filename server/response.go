@@ -39,8 +39,9 @@ type responseWriter struct {
 	flushed      bool
 	warnedOver   bool
 	warnedNoBody bool
-	hdr          bool // the app called Header(): its headers need checking
-	hdrChecked   bool // finish checked them just before commit
+	hdr          bool         // the app called Header(): its headers need checking
+	hdrChecked   bool         // finish checked them just before commit
+	trailers     *trailerSnap // declared trailers' values at WriteHeader (rare)
 
 	mu       sync.Mutex
 	cond     sync.Cond
@@ -95,6 +96,9 @@ func (rw *responseWriter) WriteHeader(code int) {
 	rw.bodyOK = !(code == 204 || code == 304)
 	if !rw.hdr {
 		return // nobody but the channel set a header: no Content-Length
+	}
+	if tv, ok := rw.w.Header()["Trailer"]; ok {
+		rw.trailers = snapTrailers(rw.w.Header(), tv)
 	}
 	// net/http reads the canonical key too (Header.Get would canonicalize
 	// the constant on every response).
@@ -315,8 +319,8 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // validHeaders checks what net/http would silently mangle (§7.1).
 func validHeaders(h http.Header) string {
 	for k, vs := range h {
-		if !isToken(k) {
-			return k
+		if !isToken(k) && !(strings.HasPrefix(k, http.TrailerPrefix) && isToken(k[len(http.TrailerPrefix):])) {
+			return k // a "Trailer:" key is a trailer net/http sends after the body
 		}
 		for _, v := range vs {
 			for i := 0; i < len(v); i++ {
@@ -340,6 +344,75 @@ func validHeaders(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+// hasTrailers reports whether h declares trailers (a Trailer field) or
+// holds one under http.TrailerPrefix.
+func hasTrailers(h http.Header) bool {
+	if hasKey(h, "Trailer") {
+		return true
+	}
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// trailerSnap holds the values the declared trailers (the Trailer field's
+// names) had when the app wrote its status. net/http sends the header map
+// as it is then, and the trailers from the map as it is at the end; the
+// channel calls net/http's WriteHeader later (the status may yet become a
+// 500), so that a trailer the app set meanwhile would go out in the header
+// block too. writeHeader shows net/http the trailers' earlier values.
+type trailerSnap struct {
+	keys []string
+	vals [][]string // nil: the key was absent
+}
+
+func snapTrailers(h http.Header, declared []string) *trailerSnap {
+	ts := &trailerSnap{}
+	for _, v := range declared {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k == "" {
+				continue
+			}
+			k = http.CanonicalHeaderKey(k)
+			var vs []string
+			if cur, ok := h[k]; ok {
+				vs = append([]string{}, cur...)
+			}
+			ts.keys = append(ts.keys, k)
+			ts.vals = append(ts.vals, vs)
+		}
+	}
+	return ts
+}
+
+// writeHeader calls w.WriteHeader with the declared trailers as they were
+// at the app's WriteHeader, then puts back their current values for
+// net/http to send after the body.
+func (ts *trailerSnap) writeHeader(w http.ResponseWriter, code int) {
+	h := w.Header()
+	cur := make([][]string, len(ts.keys))
+	had := make([]bool, len(ts.keys))
+	for i, k := range ts.keys {
+		cur[i], had[i] = h[k]
+		if ts.vals[i] == nil {
+			delete(h, k)
+		} else {
+			h[k] = ts.vals[i]
+		}
+	}
+	w.WriteHeader(code)
+	for i, k := range ts.keys {
+		if had[i] {
+			h[k] = cur[i]
+		} else {
+			delete(h, k)
+		}
+	}
 }
 
 func hasKey(h http.Header, k string) bool {
@@ -398,7 +471,11 @@ func (rw *responseWriter) commit() bool {
 			h["Server"] = rw.s.server
 		}
 	}
-	rw.w.WriteHeader(rw.status)
+	if rw.trailers != nil {
+		rw.trailers.writeHeader(rw.w, rw.status)
+	} else {
+		rw.w.WriteHeader(rw.status)
+	}
 	if ownDate {
 		// WriteHeader took a copy of the map for the response: the app
 		// sees its map without the key.
@@ -575,7 +652,9 @@ func (rw *responseWriter) finish() {
 		rw.w.Header().Set("Connection", "close")
 	}
 	if rw.declared < 0 && rw.bodyOK && !rw.flushed && (rw.written > 2000 || rw.head) {
-		if h := rw.w.Header(); !hasKey(h, "Content-Length") {
+		// Not with trailers: a length would keep net/http from chunking,
+		// and the trailers would be lost (as net/http decides for itself).
+		if h := rw.w.Header(); !hasKey(h, "Content-Length") && !hasTrailers(h) {
 			h.Set("Content-Length", strconv.FormatInt(rw.written, 10))
 		}
 	}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestTrailers: trailers reach the client as under net/http: declared with
+// the Trailer field (set after the body, or set before too, when the first
+// value also goes out as a header) or set under http.TrailerPrefix; never
+// in the header block when set after the status, never lost to a
+// Content-Length the channel adds for buffered output, and a
+// "Trailer:"-prefixed key is no invalid header name.
+func TestTrailers(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		app        func(w http.ResponseWriter)
+		header     string // X-Sum in the header block ("" for none)
+		trailer    string // the trailer's name
+		trailerVal string
+		body       int
+	}{
+		{"declared, small body", func(w http.ResponseWriter) {
+			w.Header().Set("Trailer", "X-Sum")
+			io.WriteString(w, "abc")
+			w.Header().Set("X-Sum", "42")
+		}, "", "X-Sum", "42", 3},
+		{"declared, body over 2000 bytes", func(w http.ResponseWriter) {
+			w.Header().Set("Trailer", "X-Sum, X-Other")
+			io.WriteString(w, strings.Repeat("a", 3000))
+			w.Header().Set("X-Sum", "42")
+		}, "", "X-Sum", "42", 3000},
+		{"declared after an explicit status", func(w http.ResponseWriter) {
+			w.Header().Set("Trailer", "x-sum")
+			w.WriteHeader(http.StatusAccepted)
+			w.Header().Set("X-Sum", "42")
+			io.WriteString(w, "abc")
+		}, "", "X-Sum", "42", 3},
+		{"declared, set before the status too", func(w http.ResponseWriter) {
+			w.Header().Set("Trailer", "X-Sum")
+			w.Header().Set("X-Sum", "0")
+			io.WriteString(w, "abc")
+			w.Header().Set("X-Sum", "42")
+		}, "0", "X-Sum", "42", 3},
+		{"TrailerPrefix", func(w http.ResponseWriter) {
+			io.WriteString(w, strings.Repeat("a", 3000))
+			w.Header().Set(http.TrailerPrefix+"X-Late", "1")
+		}, "", "X-Late", "1", 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				tc.app(w)
+			}), nil)
+			resp, err := http.Get("http://" + addr + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || len(b) != tc.body || resp.StatusCode >= 500 {
+				t.Fatalf("%s, %d body bytes, %v; want %d", resp.Status, len(b), err, tc.body)
+			}
+			if got := resp.Header.Get("X-Sum"); got != tc.header {
+				t.Errorf("X-Sum in the header block: %q, want %q", got, tc.header)
+			}
+			if got := resp.Trailer.Get(tc.trailer); got != tc.trailerVal {
+				t.Errorf("trailer %s: %q, want %q (trailers %v)", tc.trailer, got, tc.trailerVal, resp.Trailer)
+			}
+		})
+	}
+}
