@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,8 @@ type responseWriter struct {
 	hdr          bool         // the app called Header(): its headers need checking
 	hdrChecked   bool         // finish checked them just before commit
 	trailers     *trailerSnap // declared trailers' values at WriteHeader (rare)
+	clHad        bool         // the app's map had Content-Length at WriteHeader
+	clHdr        []string     // and its values then (see keepLength)
 
 	mu       sync.Mutex
 	cond     sync.Cond
@@ -102,7 +105,9 @@ func (rw *responseWriter) WriteHeader(code int) {
 	}
 	// net/http reads the canonical key too (Header.Get would canonicalize
 	// the constant on every response).
-	if cl := rw.w.Header()["Content-Length"]; len(cl) > 0 && cl[0] != "" {
+	cl, ok := rw.w.Header()["Content-Length"]
+	rw.clHdr, rw.clHad = cl, ok
+	if len(cl) > 0 && cl[0] != "" {
 		if n, err := strconv.ParseInt(strings.TrimSpace(cl[0]), 10, 64); err == nil && n >= 0 {
 			rw.declared = n
 		}
@@ -346,6 +351,25 @@ func validHeaders(h http.Header) string {
 	return ""
 }
 
+// keepLength undoes a change of Content-Length after the app's
+// WriteHeader. net/http sends the header map as it was at WriteHeader,
+// but the channel calls net/http's WriteHeader later, and the body is
+// counted against the length read then (declared): a length set in
+// between would frame the response wrongly (a body cut to it or, with no
+// length then, none at all on a kept connection).
+func (rw *responseWriter) keepLength() {
+	h := rw.w.Header()
+	cur, ok := h["Content-Length"]
+	if ok == rw.clHad && slices.Equal(cur, rw.clHdr) {
+		return
+	}
+	if rw.clHad {
+		h["Content-Length"] = rw.clHdr
+	} else {
+		delete(h, "Content-Length")
+	}
+}
+
 // hasTrailers reports whether h declares trailers (a Trailer field) or
 // holds one under http.TrailerPrefix.
 func hasTrailers(h http.Header) bool {
@@ -437,6 +461,9 @@ func (rw *responseWriter) commit() bool {
 		return !rw.failed
 	}
 	rw.committed = true
+	if rw.hdr && !rw.hdrChecked {
+		rw.keepLength()
+	}
 	if bad := rw.invalidHeader(); bad != "" {
 		rw.s.log.Error("Exception while serving "+rw.path, zap.String("error", "invalid response header"), zap.String("header", bad))
 		rw.failWith500()
@@ -642,11 +669,14 @@ func (rw *responseWriter) finish() {
 		<-rw.exited
 		return
 	}
+	if rw.hdr {
+		rw.keepLength()
+	}
 	if bad := rw.invalidHeader(); bad != "" {
 		rw.commit() // answers 500
 		return
 	}
-	rw.hdrChecked = true // only valid values are added below
+	rw.hdrChecked = true // only valid values are added below (and the length is kept)
 	if rw.declared >= 0 && rw.written < rw.declared && !rw.head && rw.bodyOK {
 		rw.s.log.Warn(fmt.Sprintf("application returned too few bytes (%d) for specified Content-Length (%d) via app_iter", rw.written, rw.declared))
 		rw.w.Header().Set("Connection", "close")

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTrailers: trailers reach the client as under net/http: declared with
@@ -67,6 +69,67 @@ func TestTrailers(t *testing.T) {
 			}
 			if got := resp.Trailer.Get(tc.trailer); got != tc.trailerVal {
 				t.Errorf("trailer %s: %q, want %q (trailers %v)", tc.trailer, got, tc.trailerVal, resp.Trailer)
+			}
+		})
+	}
+}
+
+// TestLateContentLength: as under net/http, a Content-Length the app sets
+// (or removes) after its status has no effect: the response is framed by
+// the length it had at WriteHeader, and the connection stays in step for
+// the next request.
+func TestLateContentLength(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		app  func(w http.ResponseWriter)
+		cl   int64 // the length sent (-1: chunked)
+		body string
+	}{
+		{"set after WriteHeader", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusOK)
+			w.Header().Set("Content-Length", "2")
+			io.WriteString(w, "abcdef")
+		}, 6, "abcdef"},
+		{"changed after WriteHeader", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "6")
+			w.WriteHeader(http.StatusOK)
+			w.Header().Set("Content-Length", "2")
+			io.WriteString(w, "abcdef")
+		}, 6, "abcdef"},
+		{"removed after Write", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "3")
+			io.WriteString(w, "abc")
+			w.Header().Del("Content-Length")
+		}, 3, "abc"},
+		{"set after a long Write", func(w http.ResponseWriter) {
+			io.WriteString(w, strings.Repeat("x", 3000))
+			w.Header().Set("Content-Length", "5")
+		}, 3000, strings.Repeat("x", 3000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/next" {
+					io.WriteString(w, "next")
+					return
+				}
+				tc.app(w)
+			}), nil)
+			c := dial(t, "tcp", addr)
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+			br := bufio.NewReader(c)
+			for i, want := range []struct {
+				cl   int64
+				body string
+			}{{tc.cl, tc.body}, {4, "next"}} {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("response %d: %v", i, err)
+				}
+				b, err := io.ReadAll(resp.Body)
+				if err != nil || resp.ContentLength != want.cl || string(b) != want.body {
+					t.Errorf("response %d: Content-Length %d, body %q (%v); want %d, %q", i, resp.ContentLength, trunc(b), err, want.cl, trunc([]byte(want.body)))
+				}
 			}
 		})
 	}
