@@ -208,3 +208,23 @@ func TestCloseNotify(t *testing.T) {
 		t.Error("CloseNotify did not fire after the client closed")
 	}
 }
+
+// TestFullDuplex: http.ResponseController's EnableFullDuplex succeeds (the
+// body is already received), and the body reads after a write.
+func TestFullDuplex(t *testing.T) {
+	_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := http.NewResponseController(w).EnableFullDuplex(); err != nil {
+			t.Errorf("EnableFullDuplex: %v", err)
+		}
+		io.WriteString(w, "got:")
+		io.Copy(w, r.Body)
+	}), nil)
+	resp, err := http.Post("http://"+addr+"/", "text/plain", bytes.NewReader([]byte("body")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); string(b) != "got:body" {
+		t.Errorf("got %q", b)
+	}
+}

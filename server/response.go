@@ -282,6 +282,11 @@ func (rw *responseWriter) SetReadDeadline(t time.Time) error {
 	return http.NewResponseController(rw.w).SetReadDeadline(t)
 }
 
+// EnableFullDuplex (http.ResponseController) is always granted: the whole
+// body has been received before the app runs, so it may read the body
+// and write the response in any order.
+func (rw *responseWriter) EnableFullDuplex() error { return nil }
+
 // CloseNotify is net/http's (http.CloseNotifier: deprecated, and still
 // asserted by older code, which would panic without it): the channel
 // receives once the client has gone away, as r.Context() is canceled.
