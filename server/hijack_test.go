@@ -55,14 +55,7 @@ func TestHijackAfterHeader(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				tc.app(w)
-				nc, brw, err := http.NewResponseController(w).Hijack()
-				if err != nil {
-					t.Errorf("Hijack: %v", err)
-					return
-				}
-				defer nc.Close()
-				brw.WriteString("FRAME")
-				brw.Flush()
+				hijackFrame(t, w)
 			})
 			_, addr, _ := testServer(t, DefaultOptions(), h, nil)
 			got := hijackExchange(t, addr)
@@ -79,6 +72,18 @@ func TestHijackAfterHeader(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hijackFrame hijacks the connection, writes FRAME on it and closes it.
+func hijackFrame(t *testing.T, w http.ResponseWriter) {
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		t.Errorf("Hijack: %v", err)
+		return
+	}
+	defer nc.Close()
+	brw.WriteString("FRAME")
+	brw.Flush()
 }
 
 // hijackExchange sends one request and reads until the server closes.
@@ -159,14 +164,7 @@ func TestHijackPipelined(t *testing.T) {
 			return
 		}
 		w.WriteHeader(http.StatusSwitchingProtocols)
-		nc, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Errorf("Hijack: %v", err)
-			return
-		}
-		defer nc.Close()
-		brw.WriteString("FRAME")
-		brw.Flush()
+		hijackFrame(t, w)
 	}), nil)
 	c := dial(t, "tcp", addr)
 	c.SetDeadline(time.Now().Add(10 * time.Second))
