@@ -134,3 +134,43 @@ func TestLateContentLength(t *testing.T) {
 		})
 	}
 }
+
+// TestWriterAfterReturn: a ResponseWriter the app keeps using after its
+// handler returned (a goroutine left behind) writes nowhere: not into the
+// next response, which may use the same pooled writer; its writes fail.
+func TestWriterAfterReturn(t *testing.T) {
+	kept := make(chan http.ResponseWriter, 1)
+	late := make(chan error, 1)
+	_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/first" {
+			kept <- w
+			io.WriteString(w, "first")
+			return
+		}
+		// The first handler has returned: its writer is used now, while
+		// this response is being written.
+		old := <-kept
+		old.Header().Set("X-Leak", "1")
+		_, err := io.WriteString(old, "LEAK")
+		old.(http.Flusher).Flush()
+		late <- err
+		io.WriteString(w, "second")
+	}), nil)
+	c := dial(t, "tcp", addr)
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for _, path := range []string{"/first", "/second"} {
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if want := path[1:]; string(b) != want || resp.Header.Get("X-Leak") != "" {
+			t.Errorf("%s: body %q, X-Leak %q; want %q and none", path, b, resp.Header.Get("X-Leak"), want)
+		}
+	}
+	if err := <-late; err == nil {
+		t.Error("a write after the handler returned succeeded")
+	}
+}

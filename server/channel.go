@@ -178,7 +178,10 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 // runApp calls the application, turning a panic into a 500 when nothing
 // was sent yet; it reports whether the response must be cut off instead.
 func (s *Server) runApp(rw *responseWriter, r *http.Request, path string) (aborted bool) {
+	aw := new(appWriter)
+	aw.p.Store(rw)
 	defer func() {
+		aw.p.Store(nil) // the handler has returned: the app's writer lets go
 		p := recover()
 		if p == nil {
 			return
@@ -200,7 +203,7 @@ func (s *Server) runApp(rw *responseWriter, r *http.Request, path string) (abort
 		s.writeError(rw.w, &httpError{500, detail, r.Proto}, "")
 		rw.done = true
 	}()
-	s.handler.ServeHTTP(rw, r)
+	s.handler.ServeHTTP(aw, r)
 	return false
 }
 

@@ -55,6 +55,9 @@ package server
 //     the handler's goroutine without waiting; what the socket does not
 //     take then is kept in memory and sent by the connection.
 //   - expose_tracebacks: the panic value and stack trace in 500 bodies.
+//   - The app's ResponseWriter is a handle that lets go of the pooled
+//     writer when the handler returns: a goroutine left writing gets an
+//     error and never writes into a later request's response.
 //   - Trailers (declared in a Trailer field, or keys under
 //     http.TrailerPrefix) go out after a chunked body as under net/http,
 //     although the status line is written after the app's WriteHeader: a

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -57,6 +58,87 @@ type responseWriter struct {
 }
 
 var rwPool = sync.Pool{New: func() any { return new(responseWriter) }}
+
+// appWriter is the ResponseWriter the app gets: a handle on the pooled
+// responseWriter that lets go of it once the handler has returned. A
+// ResponseWriter must not be used after ServeHTTP returns; a goroutine
+// the app left writing must still never write into a later request's
+// response, whose writer may by then be the same pooled struct (so the
+// request body is never pooled either). After the handler, the handle's
+// writes fail with errWriterDone and its other methods do nothing.
+type appWriter struct {
+	p atomic.Pointer[responseWriter]
+}
+
+var errWriterDone = errors.New("gowaitress: ResponseWriter used after its handler returned")
+
+func (a *appWriter) Header() http.Header {
+	if rw := a.p.Load(); rw != nil {
+		return rw.Header()
+	}
+	return http.Header{}
+}
+
+func (a *appWriter) WriteHeader(code int) {
+	if rw := a.p.Load(); rw != nil {
+		rw.WriteHeader(code)
+	}
+}
+
+func (a *appWriter) Write(p []byte) (int, error) {
+	if rw := a.p.Load(); rw != nil {
+		return rw.Write(p)
+	}
+	return 0, errWriterDone
+}
+
+func (a *appWriter) WriteString(s string) (int, error) {
+	if rw := a.p.Load(); rw != nil {
+		return rw.WriteString(s)
+	}
+	return 0, errWriterDone
+}
+
+func (a *appWriter) Flush() {
+	if rw := a.p.Load(); rw != nil {
+		rw.Flush()
+	}
+}
+
+func (a *appWriter) SetWriteDeadline(t time.Time) error {
+	if rw := a.p.Load(); rw != nil {
+		return rw.SetWriteDeadline(t)
+	}
+	return errWriterDone
+}
+
+func (a *appWriter) SetReadDeadline(t time.Time) error {
+	if rw := a.p.Load(); rw != nil {
+		return rw.SetReadDeadline(t)
+	}
+	return errWriterDone
+}
+
+func (a *appWriter) EnableFullDuplex() error {
+	if rw := a.p.Load(); rw != nil {
+		return rw.EnableFullDuplex()
+	}
+	return errWriterDone
+}
+
+func (a *appWriter) CloseNotify() <-chan bool {
+	if rw := a.p.Load(); rw != nil {
+		return rw.CloseNotify()
+	}
+	return make(chan bool)
+}
+
+func (a *appWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if rw := a.p.Load(); rw != nil {
+		return rw.Hijack()
+	}
+	return nil, nil, errWriterDone
+}
 
 func newResponseWriter(s *Server, w http.ResponseWriter, r *http.Request, c *conn, path string) *responseWriter {
 	rw := rwPool.Get().(*responseWriter)

@@ -456,7 +456,7 @@ func TestOutputBuffering(t *testing.T) {
 		o.SendBytes = 1 << 30 // nothing is pushed before the handler returns
 		var spilled, inMem atomic.Bool
 		_, addr, _ := testServer(t, o, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rw := w.(*responseWriter)
+			rw := w.(*appWriter).p.Load()
 			w.Write(make([]byte, 900))
 			rw.mu.Lock()
 			inMem.Store(rw.buf.f == nil)
