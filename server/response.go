@@ -196,6 +196,10 @@ func (rw *responseWriter) WriteHeader(code int) {
 	}
 }
 
+// headSniffLen is how many bytes of a HEAD response's body reach net/http:
+// as many as it looks at to sniff a Content-Type (its sniffLen).
+const headSniffLen = 512
+
 var (
 	errClientGone    = errors.New("gowaitress: client disconnected")
 	errInvalidHeader = errors.New("gowaitress: invalid response header (answered 500)")
@@ -228,7 +232,15 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		}
 	}
 	rw.written += int64(len(p))
-	if rw.head || len(p) == 0 {
+	if rw.head {
+		// Not sent, but its first bytes go to net/http, which takes a
+		// Content-Type from them as it would for GET (and eats them).
+		if n := headSniffLen - rw.buf.Len(); n > 0 && !rw.drainer {
+			rw.buf.Write(p[:min(n, int64(len(p)))])
+		}
+		return len(p), err
+	}
+	if len(p) == 0 {
 		return len(p), err
 	}
 	if rw.directOK(p) {
