@@ -603,8 +603,10 @@ func (cs *confServer) stop(t *testing.T) {
 
 // caseFiles are the files of HTTP cases TestHTTPConformance walks: the
 // shared conformance cases (copied by sync-conformance, never edited) and
-// the project's own, in the same format (ids "own-NNN"), written from
-// ../shared/spec/waitress.md for behaviour the shared ones leave out.
+// the project's own in the same format, written from
+// ../shared/spec/waitress.md for behaviour the shared ones leave out
+// (ids not starting "http-"; a note names the spec section where the
+// case needs one).
 var caseFiles = []string{
 	"testdata/conformance/http/cases.json",
 	"testdata/http_own_cases.json",
