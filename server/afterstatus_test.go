@@ -107,13 +107,7 @@ func TestLateContentLength(t *testing.T) {
 		}, 3000, strings.Repeat("x", 3000)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path == "/next" {
-					io.WriteString(w, "next")
-					return
-				}
-				tc.app(w)
-			}), nil)
+			_, addr, _ := testServer(t, DefaultOptions(), withNext(tc.app), nil)
 			c := dial(t, "tcp", addr)
 			c.SetDeadline(time.Now().Add(10 * time.Second))
 			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -173,4 +167,16 @@ func TestWriterAfterReturn(t *testing.T) {
 	if err := <-late; err == nil {
 		t.Error("a write after the handler returned succeeded")
 	}
+}
+
+// withNext serves app, and "next" at /next: a request after app's response
+// shows whether the connection is still in step.
+func withNext(app func(w http.ResponseWriter)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/next" {
+			io.WriteString(w, "next")
+			return
+		}
+		app(w)
+	})
 }

@@ -32,13 +32,7 @@ func TestHeadHeaders(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, addr, _ := testServer(t, DefaultOptions(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path == "/next" {
-					io.WriteString(w, "next")
-					return
-				}
-				tc.app(w)
-			}), nil)
+			_, addr, _ := testServer(t, DefaultOptions(), withNext(tc.app), nil)
 			c := dial(t, "tcp", addr)
 			c.SetDeadline(time.Now().Add(10 * time.Second))
 			br := bufio.NewReader(c)
