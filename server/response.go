@@ -182,12 +182,13 @@ func (rw *responseWriter) WriteHeader(code int) {
 	if !rw.hdr {
 		return // nobody but the channel set a header: no Content-Length
 	}
-	if tv, ok := rw.w.Header()["Trailer"]; ok {
-		rw.trailers = snapTrailers(rw.w.Header(), tv)
+	h := rw.w.Header()
+	if tv, ok := h["Trailer"]; ok {
+		rw.trailers = snapTrailers(h, tv)
 	}
 	// net/http reads the canonical key too (Header.Get would canonicalize
 	// the constant on every response).
-	cl, ok := rw.w.Header()["Content-Length"]
+	cl, ok := h["Content-Length"]
 	rw.clHdr, rw.clHad = cl, ok
 	if len(cl) > 0 && cl[0] != "" {
 		if n, err := strconv.ParseInt(strings.TrimSpace(cl[0]), 10, 64); err == nil && n >= 0 {
