@@ -781,9 +781,13 @@ func (rw *responseWriter) finish() {
 		rw.s.log.Warn(fmt.Sprintf("application returned too few bytes (%d) for specified Content-Length (%d) via app_iter", rw.written, rw.declared))
 		rw.w.Header().Set("Connection", "close")
 	}
-	if rw.declared < 0 && rw.bodyOK && !rw.flushed && (rw.written > 2000 || rw.head) {
+	if rw.declared < 0 && rw.bodyOK && !rw.flushed && (rw.written > 2000 || rw.head && rw.written > 0) {
 		// Not with trailers: a length would keep net/http from chunking,
 		// and the trailers would be lost (as net/http decides for itself).
+		// A HEAD response gets the length of the body its handler wrote
+		// (and did not send); none when it wrote none, as under net/http:
+		// handlers such as http.Redirect write no body for HEAD, and a
+		// length of 0 would misstate their GET's.
 		if h := rw.w.Header(); !hasKey(h, "Content-Length") && !hasTrailers(h) {
 			h.Set("Content-Length", strconv.FormatInt(rw.written, 10))
 		}

@@ -1,0 +1,194 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// TestNetHTTPParity serves common handlers (net/http's own helpers among
+// them) with gowaitress and with a plain net/http server and compares the
+// bytes each puts on the wire for a request followed by a second one on
+// the same connection (which checks the first response's framing), less
+// the Date field and our Server field.
+//
+// Differences that are waitress's semantics, and so not in this table:
+// a response written whole before it is sent gets a Content-Length where
+// net/http would chunk one over 2 KiB; a chunked request reaches the
+// handler with the Content-Length of its body; r.URL carries the scheme
+// and host; a Content-Length the handler sets but does not keep to (too
+// many or too few bytes, or not a number) is answered as waitress does
+// (the declared bytes, Connection: close, 500); a connection stays open
+// after a handler refused the rest of a body (the whole body was read
+// before it ran); and output flushed while the handler goes on writing
+// may go out in fewer chunks.
+func TestNetHTTPParity(t *testing.T) {
+	mod := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	files := http.FileServer(http.FS(fstest.MapFS{
+		"dir/a.txt":      {Data: []byte("hello file\n"), ModTime: mod},
+		"dir/index.html": {Data: []byte("<html>index</html>"), ModTime: mod},
+	}))
+	content := func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "f.txt", mod, strings.NewReader("0123456789"))
+	}
+	get := func(target, extra string) string {
+		return "GET " + target + " HTTP/1.1\r\nHost: a\r\n" + extra + "\r\n"
+	}
+	for _, tc := range []struct {
+		name string
+		req  string
+		h    http.HandlerFunc
+	}{
+		{"Error", get("/", ""), func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", http.StatusTeapot) }},
+		{"NotFound", get("/", ""), http.NotFound},
+		{"Redirect", get("/x", ""), func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/y", http.StatusFound) }},
+		// No body for HEAD, so no Content-Length: 0 (the GET's is 25).
+		{"Redirect HEAD", "HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/y", http.StatusFound) }},
+		{"HEAD, nothing written", "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {}},
+		{"HEAD, body written", "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>x") }},
+		{"ServeContent", get("/f", ""), content},
+		{"ServeContent HEAD", "HEAD /f HTTP/1.1\r\nHost: a\r\n\r\n", content},
+		{"ServeContent range", get("/f", "Range: bytes=2-5\r\n"), content},
+		{"ServeContent bad range", get("/f", "Range: bytes=20-30\r\n"), content},
+		{"ServeContent 304", get("/f", "If-Modified-Since: Thu, 02 Jan 2020 03:04:05 GMT\r\n"), content},
+		{"FileServer file", get("/dir/a.txt", ""), files.ServeHTTP},
+		{"FileServer index redirect", get("/dir/index.html", ""), files.ServeHTTP},
+		{"FileServer directory", get("/dir/", ""), files.ServeHTTP},
+		{"FileServer missing", get("/dir/zz", ""), files.ServeHTTP},
+		{"StripPrefix", get("/p/x", ""), http.StripPrefix("/p", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Path) })).ServeHTTP},
+		{"TimeoutHandler in time", get("/", ""), http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-A", "1")
+			io.WriteString(w, "fast")
+		}), 5*time.Second, "slow").ServeHTTP},
+		{"TimeoutHandler timed out", get("/", ""), http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+		}), 10*time.Millisecond, "too slow").ServeHTTP},
+		{"empty 200", get("/", ""), func(w http.ResponseWriter, r *http.Request) {}},
+		{"204 with a body written", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNoContent)
+			io.WriteString(w, "x")
+		}},
+		{"304 with entity fields", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("Content-Length", "10")
+			w.Header().Set("ETag", `"x"`)
+			w.WriteHeader(http.StatusNotModified)
+		}},
+		{"205", get("/", ""), func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusResetContent) }},
+		{"WriteHeader twice", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusCreated)
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, "x")
+		}},
+		{"status 600", get("/", ""), func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(600); io.WriteString(w, "x") }},
+		{"sniffed type", get("/", ""), func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html><body>x") }},
+		{"no type, no sniffing", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = nil
+			io.WriteString(w, "<html><body>x")
+		}},
+		{"Transfer-Encoding chunked set", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Transfer-Encoding", "chunked")
+			io.WriteString(w, "abc")
+		}},
+		{"Transfer-Encoding identity set", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Transfer-Encoding", "identity")
+			io.WriteString(w, "abc")
+		}},
+		{"Connection close set", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, "abc")
+		}},
+		{"Content-Length with a space", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", " 1")
+			io.WriteString(w, "x")
+		}},
+		{"repeated and empty fields", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("Set-Cookie", "a=1")
+			w.Header().Add("Set-Cookie", "b=2")
+			w.Header().Add("X-Empty", "")
+			w.Header()["x-lower"] = []string{"v"}
+			io.WriteString(w, "x")
+		}},
+		{"own Date", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Date", "Mon, 01 Jan 2001 00:00:00 GMT")
+			io.WriteString(w, "x")
+		}},
+		{"no Date", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Date"] = nil
+			io.WriteString(w, "x")
+		}},
+		{"interim 100 and 102", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusContinue)
+			w.WriteHeader(http.StatusProcessing)
+			io.WriteString(w, "x")
+		}},
+		{"Flush of the status only", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+		}},
+		{"request Connection close", get("/", "Connection: close\r\n"), func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "x") }},
+		{"body not read", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }},
+		{"ParseForm", "POST / HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=1&b=2", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			io.WriteString(w, r.Form.Encode())
+		}},
+		{"Expect 100-continue", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc", func(w http.ResponseWriter, r *http.Request) { io.Copy(w, r.Body) }},
+		{"body read twice, then after Close", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", func(w http.ResponseWriter, r *http.Request) {
+			a, _ := io.ReadAll(r.Body)
+			b, err := io.ReadAll(r.Body)
+			r.Body.Close()
+			_, err2 := r.Body.Read(make([]byte, 1))
+			io.WriteString(w, string(a)+"|"+string(b)+"|"+errText(err)+"|"+errText(err2))
+		}},
+		{"request facts", get("/a%2Fb?q=1", "X-Y: z\r\n"), func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, strings.Join([]string{r.Method, r.RequestURI, r.URL.Path, r.URL.RawPath, r.URL.RawQuery, r.Host, r.Proto, r.Header.Get("X-Y"), errText(r.Context().Err())}, " "))
+		}},
+		{"HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }},
+		{"HTTP/1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }},
+		{"HTTP/1.0 keep-alive, flushed", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "a")
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "b")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := tc.req + "GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+			_, addr, _ := testServer(t, DefaultOptions(), tc.h, nil)
+			got := parityExchange(t, addr, req)
+			want := parityExchange(t, plainServer(t, tc.h), req)
+			date := regexp.MustCompile("\r\nDate: [^\r]*")
+			got = bytes.ReplaceAll(date.ReplaceAll(got, nil), []byte("\r\nServer: waitress"), nil)
+			want = date.ReplaceAll(want, nil)
+			if !bytes.Equal(got, want) {
+				t.Errorf("gowaitress sends\n%q\nnet/http sends\n%q", got, want)
+			}
+		})
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "nil"
+	}
+	return err.Error()
+}
+
+// parityExchange sends req on a new connection and returns all it reads
+// until the server closes it, or "<<open>>" appended when it does not
+// within a second.
+func parityExchange(t *testing.T, addr, req string) []byte {
+	t.Helper()
+	c := dial(t, "tcp", addr)
+	c.SetDeadline(time.Now().Add(time.Second))
+	io.WriteString(c, req)
+	b, err := io.ReadAll(c)
+	if err != nil {
+		b = append(b, "<<open>>"...)
+	}
+	return b
+}
