@@ -2,9 +2,11 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -168,6 +170,62 @@ func TestNetHTTPParity(t *testing.T) {
 				t.Errorf("gowaitress sends\n%q\nnet/http sends\n%q", got, want)
 			}
 		})
+	}
+}
+
+// TestRequestParity: for requests that both accept, a handler sees the same
+// request under gowaitress as under net/http (method, target, path, query,
+// host, fields, length and body). Not here, as waitress's rules: proxy
+// headers from an untrusted peer are removed; a fragment is cut from the
+// target; leading slashes are collapsed; OPTIONS * reaches the handler;
+// lower-case methods and bare LF are refused; r.URL has scheme and host;
+// a chunked body arrives with its length (see TestNetHTTPParity and the
+// conformance cases).
+func TestRequestParity(t *testing.T) {
+	dump := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keys := make([]string, 0, len(r.Header))
+		for k := range r.Header {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "method=%q uri=%q path=%q raw=%q query=%q host=%q proto=%q length=%d close=%v te=%q\n",
+			r.Method, r.RequestURI, r.URL.Path, r.URL.RawPath, r.URL.RawQuery, r.Host, r.Proto, r.ContentLength, r.Close, r.TransferEncoding)
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s=%q\n", k, r.Header[k])
+		}
+		body, err := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "body=%q err=%v form=%v\n", body, err, r.URL.Query())
+	})
+	_, addr, _ := testServer(t, DefaultOptions(), dump, nil)
+	plain := plainServer(t, dump)
+	date := regexp.MustCompile("\r\nDate: [^\r]*")
+	for _, req := range []string{
+		"GET /a/b/../c?x=1&y=%20 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /a;b?x;y HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET http://other.test/p?q HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /p HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+		"GET /p HTTP/1.1\r\nHost: A.Example.COM\r\n\r\n",
+		"GET /p HTTP/1.1\r\nhost: a\r\n\r\n",
+		"GET /p HTTP/1.1\r\nHost: a\r\nX-Dup: 1\r\nX-Dup: 2\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n",
+		"GET /p HTTP/1.1\r\nHost: a\r\nX-Sp:   padded   \r\nX-Empty:\r\nx-lower: v\r\nX-Tab:\tv\t\r\n\r\n",
+		"GET /p HTTP/1.1\r\nHost: a\r\nX-Obs: caf\xe9\r\n\r\n",
+		"GET /p HTTP/1.1\r\nHost: a\r\nAccept: a, b\r\nAccept: c\r\nUser-Agent: \r\n\r\n",
+		"GET /%7Efoo/%2e%2e/bar%2Fbaz HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /p?a=1&a=2&b HTTP/1.1\r\nHost: a\r\n\r\n",
+		"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+		"POST /p HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc",
+		"PATCH /p HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nz",
+		"CUSTOM-METHOD /p HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /p HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Foo\r\nX-Foo: bar\r\n\r\n",
+		"GET /p HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+		"GET /p HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n",
+	} {
+		full := req + "GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+		got := bytes.ReplaceAll(date.ReplaceAll(parityExchange(t, addr, full), nil), []byte("\r\nServer: waitress"), nil)
+		want := date.ReplaceAll(parityExchange(t, plain, full), nil)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%q\ngowaitress answers\n%s\nnet/http answers\n%s", req, got, want)
+		}
 	}
 }
 
