@@ -9,6 +9,10 @@
 #   PGO=off bash bench/run.sh    # servers built without default.pgo
 #   PIN=1 bash bench/run.sh      # servers on the first half of the CPUs,
 #                                # wrk on the other half (taskset)
+#   BASELINE=gowaitress bash bench/run.sh
+#                                # A/A: a second gowaitress in net/http's
+#                                # place; the ratios show the method's own
+#                                # spread on this machine (ideally 1.00)
 # PIN=1 keeps the load generator off the servers' cores, so that the
 # ratios show the servers' own cost rather than how they share CPUs with
 # wrk (most useful with many cores). Off by default: the target is
@@ -32,8 +36,14 @@ THREADS=${THREADS:-2}
 IDLE=${IDLE:-5000}
 PIN=${PIN:-0}
 PGO=${PGO:-default.pgo}
+BASELINE=${BASELINE:-nethttp} # the server in net/http's place (B)
+case "$BASELINE" in
+nethttp) BNAME=net/http ;;
+gowaitress) BNAME="gowaitress" ;;
+*) echo "BASELINE must be nethttp or gowaitress" >&2; exit 1 ;;
+esac
 A=127.0.0.1:18080 # gowaitress
-B=127.0.0.1:18081 # net/http
+B=127.0.0.1:18081 # net/http (or BASELINE)
 C=127.0.0.1:18082 # gowaitress with connection_limit = 1000 (one informational row)
 srvcpu=() wrkcpu=()
 if [ "$PIN" = 1 ]; then
@@ -49,7 +59,7 @@ go build -o "$bin/idleconns" ./bench/cmd/idleconns
 # inside TCP with a timer, which makes each write dearer than with cubic.
 echo "cpus $(nproc)${srvcpu[*]:+ (servers: ${srvcpu[*]}, wrk: ${wrkcpu[*]})}, pgo $PGO, tcp_congestion_control $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo ?), default_qdisc $(cat /proc/sys/net/core/default_qdisc 2>/dev/null || echo ?)"
 "${srvcpu[@]}" "$bin/benchserver" -server gowaitress -addr $A & PA=$!
-"${srvcpu[@]}" "$bin/benchserver" -server nethttp -addr $B & PB=$!
+"${srvcpu[@]}" "$bin/benchserver" -server "$BASELINE" -addr $B & PB=$!
 "${srvcpu[@]}" "$bin/benchserver" -server gowaitress -addr $C -connection-limit 1000 & PC=$!
 sleep 1
 
@@ -99,7 +109,7 @@ scenario() { # name path wrk-args...
   mb=$(printf '%s\n' "${rb[@]}" | median)
   mr=$(printf '%s\n' "${rr[@]}" | median)
   mc=$(printf '%s\n' "${cr[@]}" | median)
-  printf '%-28s gowaitress %12.0f  net/http %12.0f  ratio %.2f  (rounds %s)  cpu/req %.2f\n' "$name" "$ma" "$mb" "$mr" \
+  printf '%-28s gowaitress %12.0f  %s %12.0f  ratio %.2f  (rounds %s)  cpu/req %.2f\n' "$name" "$ma" "$BNAME" "$mb" "$mr" \
     "$(printf '%s\n' "${rr[@]}" | sort -g | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}')" "$mc"
 }
 
@@ -144,11 +154,11 @@ for _ in $(seq "$ROUNDS"); do
   sleep 1
   ia+=("$(idle $A $PA)")
   kill $PA; wait $PA 2>/dev/null || true
-  "$bin/benchserver" -server nethttp -addr $B 2>/dev/null & PB=$!
+  "$bin/benchserver" -server "$BASELINE" -addr $B -connection-limit $((IDLE + 100)) 2>/dev/null & PB=$!
   sleep 1
   ib+=("$(idle $B $PB)")
   kill $PB; wait $PB 2>/dev/null || true
 done
 ma=$(printf '%s\n' "${ia[@]}" | median)
 mb=$(printf '%s\n' "${ib[@]}" | median)
-printf '%-28s gowaitress %8.0f B   net/http %8.0f B per idle connection  ratio %.3f\n' "idle keep-alive memory" "$ma" "$mb" "$(awk -v a="$ma" -v b="$mb" 'BEGIN {print a / b}')"
+printf '%-28s gowaitress %8.0f B   %s %8.0f B per idle connection  ratio %.3f\n' "idle keep-alive memory" "$ma" "$BNAME" "$mb" "$(awk -v a="$ma" -v b="$mb" 'BEGIN {print a / b}')"
