@@ -93,22 +93,10 @@ func TestNetHTTPParity(t *testing.T) {
 			w.Header()["Content-Type"] = nil
 			io.WriteString(w, "<html><body>x")
 		}},
-		{"Transfer-Encoding chunked set", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Transfer-Encoding", "chunked")
-			io.WriteString(w, "abc")
-		}},
-		{"Transfer-Encoding identity set", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Transfer-Encoding", "identity")
-			io.WriteString(w, "abc")
-		}},
-		{"Connection close set", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Connection", "close")
-			io.WriteString(w, "abc")
-		}},
-		{"Content-Length with a space", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Length", " 1")
-			io.WriteString(w, "x")
-		}},
+		{"Transfer-Encoding chunked set", get("/", ""), setAndWrite("Transfer-Encoding", "chunked", "abc")},
+		{"Transfer-Encoding identity set", get("/", ""), setAndWrite("Transfer-Encoding", "identity", "abc")},
+		{"Connection close set", get("/", ""), setAndWrite("Connection", "close", "abc")},
+		{"Content-Length with a space", get("/", ""), setAndWrite("Content-Length", " 1", "x")},
 		{"repeated and empty fields", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Add("Set-Cookie", "a=1")
 			w.Header().Add("Set-Cookie", "b=2")
@@ -116,10 +104,7 @@ func TestNetHTTPParity(t *testing.T) {
 			w.Header()["x-lower"] = []string{"v"}
 			io.WriteString(w, "x")
 		}},
-		{"own Date", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Date", "Mon, 01 Jan 2001 00:00:00 GMT")
-			io.WriteString(w, "x")
-		}},
+		{"own Date", get("/", ""), setAndWrite("Date", "Mon, 01 Jan 2001 00:00:00 GMT", "x")},
 		{"no Date", get("/", ""), func(w http.ResponseWriter, r *http.Request) {
 			w.Header()["Date"] = nil
 			io.WriteString(w, "x")
@@ -226,6 +211,14 @@ func TestRequestParity(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%q\ngowaitress answers\n%s\nnet/http answers\n%s", req, got, want)
 		}
+	}
+}
+
+// setAndWrite is a handler that sets one header field and writes body.
+func setAndWrite(key, value, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(key, value)
+		io.WriteString(w, body)
 	}
 }
 
