@@ -64,10 +64,13 @@ package server
 //     declared trailer set in between does not also go into the header
 //     block, and the channel adds no Content-Length to such a response.
 //   - Hijack (http.Hijacker, http.ResponseController): as under net/http,
-//     a status the handler wrote first goes out before the connection is
-//     handed over (websocket libraries write 101 Switching Protocols with
-//     WriteHeader, then hijack). Refused (http.ErrNotSupported) once output
-//     streams after a Flush, and after a 500 for an invalid header.
+//     what the handler wrote first goes out before the connection is
+//     handed over: a status (websocket libraries write 101 Switching
+//     Protocols with WriteHeader, then hijack) and output, also output
+//     flushed (a tunnel answers CONNECT with 200, flushes, then hijacks).
+//     Refused (http.ErrNotSupported) after a 500 for an invalid header.
+//     Writes through the ResponseWriter afterwards fail with
+//     http.ErrHijacked.
 //   - ident, server_name, url_scheme, url_prefix: the Server header
 //     (written by the connection layer after the status line unless the
 //     handler set one, so that net/http's per-response copy of the

@@ -46,6 +46,15 @@ func TestHijackAfterHeader(t *testing.T) {
 			w.Header().Set("Content-Length", "20000")
 			w.Write(bytes.Repeat([]byte("y"), 20000))
 		}},
+		{"flushed status then hijack", true, func(w http.ResponseWriter) {
+			// A tunnel's answer to CONNECT.
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+		}},
+		{"flushed output then hijack", true, func(w http.ResponseWriter) {
+			io.WriteString(w, "streamed")
+			w.(http.Flusher).Flush()
+		}},
 		{"interim 103 then hijack", false, func(w http.ResponseWriter) {
 			w.Header().Set("Link", "</a.css>; rel=preload")
 			w.WriteHeader(http.StatusEarlyHints)
@@ -112,9 +121,8 @@ func plainServer(t *testing.T, h http.Handler) string {
 	return l.Addr().String()
 }
 
-// TestHijackRefused: Hijack fails where the response cannot be handed over
-// whole: after an invalid header (answered 500 instead) and while a
-// drainer sends flushed output.
+// TestHijackRefused: Hijack fails after an invalid header (answered 500
+// instead).
 func TestHijackRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -125,10 +133,6 @@ func TestHijackRefused(t *testing.T) {
 			w.Header().Set("Upgrade", "web\nsocket")
 			w.WriteHeader(http.StatusSwitchingProtocols)
 		}, "HTTP/1.1 500 "},
-		{"after Flush", func(w http.ResponseWriter) {
-			io.WriteString(w, "streamed")
-			w.(http.Flusher).Flush()
-		}, "HTTP/1.1 200 "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hijackErr := make(chan error, 1)
@@ -151,6 +155,47 @@ func TestHijackRefused(t *testing.T) {
 				t.Error("Hijack succeeded")
 			}
 		})
+	}
+}
+
+// TestWriteAfterHijack: once the handler has hijacked the connection, its
+// writes through the ResponseWriter fail with http.ErrHijacked and send
+// nothing, as under net/http, also one of send_bytes or more (which would
+// otherwise go to the socket at once or start a drainer), after output
+// that was flushed before the hijack.
+func TestWriteAfterHijack(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/flushed" {
+			io.WriteString(w, "streamed")
+			w.(http.Flusher).Flush()
+		}
+		nc, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer nc.Close()
+		for _, n := range []int{5, 20000, 70000} {
+			if k, err := w.Write(bytes.Repeat([]byte("w"), n)); k != 0 || err != http.ErrHijacked {
+				t.Errorf("Write of %d bytes after Hijack: %d, %v; want 0, http.ErrHijacked", n, k, err)
+			}
+		}
+		w.WriteHeader(http.StatusInternalServerError) // ignored (net/http logs it)
+		if _, _, err := http.NewResponseController(w).Hijack(); err != http.ErrHijacked {
+			t.Errorf("second Hijack: %v; want http.ErrHijacked", err)
+		}
+		brw.WriteString("FRAME")
+		brw.Flush()
+	})
+	_, addr, _ := testServer(t, DefaultOptions(), h, nil)
+	plain := plainServer(t, h)
+	for _, path := range []string{"/", "/flushed"} {
+		req := "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
+		got := bytes.ReplaceAll(regexp.MustCompile("\r\nDate: [^\r]*").ReplaceAll(parityExchange(t, addr, req), nil), []byte("\r\nServer: waitress"), nil)
+		want := regexp.MustCompile("\r\nDate: [^\r]*").ReplaceAll(parityExchange(t, plain, req), nil)
+		if !bytes.Equal(got, want) || !bytes.HasSuffix(got, []byte("FRAME")) {
+			t.Errorf("%s: gowaitress sends %q, net/http %q", path, got, want)
+		}
 	}
 }
 

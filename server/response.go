@@ -39,6 +39,7 @@ type responseWriter struct {
 	declared     int64 // Content-Length set by the app, -1 if none
 	written      int64 // body bytes accepted
 	flushed      bool
+	hijacked     bool // the app took the connection: its writes fail
 	warnedOver   bool
 	warnedNoBody bool
 	hdr          bool         // the app called Header(): its headers need checking
@@ -51,7 +52,7 @@ type responseWriter struct {
 	cond     sync.Cond
 	buf      spool
 	drainer  bool
-	finished bool // app returned: drain everything and stop
+	finished bool // drain everything and stop: the app returned or hijacks
 	flushReq bool
 	werr     error // write error seen by the drainer
 	exited   chan struct{}
@@ -162,7 +163,7 @@ func (rw *responseWriter) Header() http.Header {
 }
 
 func (rw *responseWriter) WriteHeader(code int) {
-	if rw.wroteHeader || rw.failed {
+	if rw.wroteHeader || rw.failed || rw.hijacked {
 		return
 	}
 	if code >= 100 && code <= 199 && code != 101 {
@@ -207,6 +208,9 @@ var (
 )
 
 func (rw *responseWriter) Write(p []byte) (int, error) {
+	if rw.hijacked {
+		return 0, http.ErrHijacked // as net/http's
+	}
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
@@ -344,6 +348,9 @@ func (rw *responseWriter) WriteString(s string) (int, error) {
 // Flush sends the buffered output now (asynchronously: the app does not
 // wait for a slow client).
 func (rw *responseWriter) Flush() {
+	if rw.hijacked {
+		return
+	}
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
@@ -393,32 +400,59 @@ func (rw *responseWriter) CloseNotify() <-chan bool {
 	return make(chan bool) // not in a net/http server: never
 }
 
-// Hijack lets the app take over the connection. As under net/http, a
-// status the app has written goes out first: websocket libraries write
-// 101 Switching Protocols with WriteHeader and then hijack. Its output
-// goes where net/http sends it (net/http drops what it had buffered).
-// Not while a drainer sends the response (after Flush or a large write),
-// nor after a panic's or an invalid header's 500.
+// Hijack lets the app take over the connection. As under net/http, what
+// the app has written goes out first: a status (websocket libraries write
+// 101 Switching Protocols with WriteHeader and then hijack), buffered
+// output, and output a drainer streams after a Flush (a tunnel answers
+// CONNECT with 200, flushes and then hijacks). Not after a panic's or an
+// invalid header's 500. The app's writes afterwards fail with
+// http.ErrHijacked, as net/http's.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := rw.w.(http.Hijacker)
-	if !ok || rw.drainer || rw.failed {
+	if !ok || rw.failed {
 		return nil, nil, http.ErrNotSupported
 	}
-	if rw.wroteHeader {
+	if rw.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if rw.drainer {
+		if err := rw.stopDrainer(); err != nil {
+			return nil, nil, err
+		}
+	} else if rw.wroteHeader {
 		if !rw.commit() {
 			return nil, nil, errInvalidHeader
 		}
 		rw.sendBuffered()
 	}
 	nc, brw, err := hj.Hijack()
-	if err == nil && rw.c != nil {
-		rw.c.hijacked.Store(true)
-		rw.c.sendHeld() // an earlier pipelined response still held
-		rw.s.forget(rw.c)
+	if err == nil {
+		rw.hijacked = true
+		if rw.c != nil {
+			rw.c.hijacked.Store(true)
+			rw.c.sendHeld() // an earlier pipelined response still held
+			rw.s.forget(rw.c)
+		}
 		rw.committed = true
 		rw.done = true
 	}
 	return nc, brw, err
+}
+
+// stopDrainer lets the drainer send everything written so far (net/http's
+// flushed writer included) and waits for it to exit; the error is the
+// drainer's when the client has gone. Output written after it is buffered
+// again (and a drainer started again when needed).
+func (rw *responseWriter) stopDrainer() error {
+	rw.mu.Lock()
+	rw.finished = true
+	rw.cond.Broadcast()
+	rw.mu.Unlock()
+	<-rw.exited
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	rw.drainer, rw.finished = false, false
+	return rw.werr
 }
 
 // validHeaders checks what net/http would silently mangle (§7.1).
@@ -762,11 +796,7 @@ func (rw *responseWriter) finish() {
 		return
 	}
 	if rw.drainer {
-		rw.mu.Lock()
-		rw.finished = true
-		rw.cond.Broadcast()
-		rw.mu.Unlock()
-		<-rw.exited
+		rw.stopDrainer()
 		return
 	}
 	if rw.hdr {
@@ -838,11 +868,7 @@ func (rw *responseWriter) sendBuffered() {
 // caller cut the response off.
 func (rw *responseWriter) abort() {
 	if rw.drainer {
-		rw.mu.Lock()
-		rw.finished = true
-		rw.cond.Broadcast()
-		rw.mu.Unlock()
-		<-rw.exited
+		rw.stopDrainer()
 	}
 	rw.mu.Lock()
 	rw.buf.Reset()
