@@ -224,7 +224,11 @@ type slotCounters struct {
 func (s *Server) acquire() bool {
 	if s.slots.demand.Add(1) > int64(s.opts.Threads) {
 		n := s.waiting.Add(1)
-		s.qlog.Warn(fmt.Sprintf("Task queue depth is %d", n))
+		// Formatted only when the line is logged: a request waits exactly
+		// when the server is short of CPU.
+		if s.qlog.Core().Enabled(zap.WarnLevel) {
+			s.qlog.Warn("Task queue depth is " + strconv.FormatInt(n, 10))
+		}
 		select {
 		case <-s.handoff:
 			s.waiting.Add(-1)
